@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// A one-shot, cross-thread result slot: one side completes it (a value, an
+// exception, a cancellation), the other waits for it — blocking with probes
+// (invokeBlocking) or in a nested event loop (Entrypoint::run). Futures and
+// QCoro tasks are observed into one, so both callers treat them alike.
+
+#include <QtOffload/job.h>
+
+#include <QtCore/QFuture>
+#include <QtCore/QPointer>
+
+#include <qcoro/qcorotask.h>
+
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+class QThread;
+
+namespace QtOffload::detail {
+
+class QTOFFLOAD_EXPORT Completion
+{
+public:
+    enum class Status { Pending, Succeeded, Failed, Cancelled, Abandoned };
+
+    virtual ~Completion();
+
+    void succeed() noexcept { finish(Status::Succeeded, {}); }
+    void fail(std::exception_ptr error) noexcept { finish(Status::Failed, std::move(error)); }
+    void cancel() noexcept { finish(Status::Cancelled, {}); }
+    //! The work was dropped without running (its target died). No-op once completed.
+    void abandon() noexcept { finish(Status::Abandoned, {}); }
+
+    //! Also fail with CancelledError once \a future is cancelled, even if it never finishes.
+    void watchCancellation(const QFuture<void> &future);
+
+    struct WaitTarget
+    {
+        QThread *thread = nullptr;          //!< fail once it has finished
+        bool mainEventLoop = false;         //!< fail once the application quits
+        const char *what = "the target";
+    };
+    /*!
+      Blocks the calling thread until completed, \a timeout passes
+      (TimeoutError) or \a target dies (ShutdownError). Then throws what the
+      status says, or returns for success.
+    */
+    void wait(const WaitTarget &target, std::chrono::milliseconds timeout);
+
+    //! Runs a nested event loop in the calling thread until completed, then throws what the status says.
+    void waitInEventLoop();
+
+    Status status() const;
+
+protected:
+    void throwUnlessSucceeded() const;
+
+private:
+    void finish(Status status, std::exception_ptr error) noexcept;
+
+    mutable std::mutex m_mutex;
+    std::condition_variable m_cv;
+    Status m_status = Status::Pending;
+    std::exception_ptr m_error;
+    QFuture<void> m_watched;
+    bool m_watching = false; // a default QFuture reports cancelled, so it can't stand for "none"
+    std::function<void()> m_onFinished;
+};
+
+template<typename T>
+class CompletionOf final : public Completion
+{
+public:
+    template<typename... A>
+    void succeedWith(A &&...value) noexcept
+    {
+        try {
+            m_value.emplace(std::forward<A>(value)...);
+            succeed();
+        } catch (...) {
+            fail(std::current_exception());
+        }
+    }
+    T take()
+    {
+        throwUnlessSucceeded();
+        return std::move(*m_value);
+    }
+
+private:
+    std::optional<T> m_value;
+};
+
+template<>
+class CompletionOf<void> final : public Completion
+{
+public:
+    void succeedWith() noexcept { succeed(); }
+    void take() { throwUnlessSucceeded(); }
+};
+
+//! Abandons the completion if destroyed first — e.g. with a coroutine frame that never resumes.
+struct AbandonGuard
+{
+    explicit AbandonGuard(std::shared_ptr<Completion> c) noexcept : completion(std::move(c)) {}
+    AbandonGuard(const AbandonGuard &) = delete;
+    AbandonGuard &operator=(const AbandonGuard &) = delete;
+    ~AbandonGuard()
+    {
+        if (completion)
+            completion->abandon();
+    }
+    std::shared_ptr<Completion> completion;
+};
+
+template<typename T>
+struct IsTask : std::false_type {};
+template<typename T>
+struct IsTask<QCoro::Task<T>> : std::true_type { using ValueType = T; };
+
+template<typename T>
+QCoro::Task<> observeTask(QCoro::Task<T> task, std::shared_ptr<CompletionOf<T>> completion)
+{
+    AbandonGuard guard(completion);
+    try {
+        if constexpr (std::is_void_v<T>) {
+            co_await std::move(task);
+            completion->succeedWith();
+        } else {
+            completion->succeedWith(co_await std::move(task));
+        }
+    } catch (...) {
+        completion->fail(std::current_exception());
+    }
+}
+
+//! Completes \a completion when \a future finishes, from whichever thread finishes it.
+template<typename T>
+void observeFuture(QFuture<T> future, const std::shared_ptr<CompletionOf<T>> &completion)
+{
+    completion->watchCancellation(QFuture<void>(future));
+    future.then(QtFuture::Launch::Sync, [completion](QFuture<T> done) {
+        try {
+            if (done.isCanceled() && done.resultCount() == 0) {
+                done.waitForFinished(); // rethrows an exception that cancelled it
+                completion->cancel();
+            } else if constexpr (std::is_void_v<T>) {
+                done.waitForFinished();
+                completion->succeedWith();
+            } else if constexpr (std::is_copy_constructible_v<T>) {
+                completion->succeedWith(done.result());
+            } else {
+                completion->succeedWith(done.takeResult());
+            }
+        } catch (...) {
+            completion->fail(std::current_exception());
+        }
+    });
+}
+
+//! Starts the awaitable \a value (a QFuture<T> or QCoro::Task<T>) into a completion; returns it.
+template<typename V>
+auto observe(V value)
+{
+    if constexpr (IsTask<V>::value) {
+        using T = typename IsTask<V>::ValueType;
+        auto completion = std::make_shared<CompletionOf<T>>();
+        observeTask(std::move(value), completion);
+        return completion;
+    } else {
+        using T = typename IsQFuture<V>::ValueType;
+        auto completion = std::make_shared<CompletionOf<T>>();
+        observeFuture(std::move(value), completion);
+        return completion;
+    }
+}
+
+} // namespace QtOffload::detail

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <QtOffload/completion.h>
+#include <QtOffload/threadpool.h>
+
+#include <QtCore/QStringList>
+
+class QCoreApplication;
+
+namespace QtOffload {
+
+struct EntrypointOptions
+{
+    //! Threads of the default pool; <= 0 means QTOFFLOAD_POOL_SIZE or QThread::idealThreadCount().
+    int poolSize = 0;
+    //! How long the shutdown waits for separate threads and the pool before reporting them.
+    std::chrono::milliseconds shutdownTimeout = std::chrono::seconds(5);
+    QString poolName = QStringLiteral("default");
+};
+
+class EntrypointPrivate;
+
+/*!
+  The seed's entrypoint / new_event_loop: sets up the application object,
+  the default pool and an orderly shutdown.
+
+  Uses the existing QCoreApplication/QGuiApplication/QApplication, or
+  creates a QCoreApplication from \a argc/\a argv. Installs a ThreadPool of
+  poolSize threads as ThreadPool::defaultPool().
+
+  On destruction (or shutdown()), in this order: every open generator is
+  closed; every threadedSeparate() thread gets its stop request and is
+  joined within shutdownTimeout (one that ignores it is reported by name
+  with qWarning, not waited on forever); the pool's queued jobs are
+  cancelled and it drains; pending invokeBlocking() calls into the main
+  thread fail with ShutdownError. Then the previous default pool is
+  restored and an application object it created is destroyed. A new
+  Entrypoint may be made afterwards. Create it on the main thread.
+*/
+class QTOFFLOAD_EXPORT Entrypoint
+{
+public:
+    Entrypoint(int &argc, char **argv, EntrypointOptions options = {});
+    ~Entrypoint();
+    Entrypoint(const Entrypoint &) = delete;
+    Entrypoint &operator=(const Entrypoint &) = delete;
+
+    QCoreApplication *application() const;
+    ThreadPool *pool() const;
+
+    /*!
+      The seed's loop.run_until_complete(): runs in the event loop until done
+      and returns the result, or rethrows. \a f may be a callable (called in
+      the loop; if it returns a QFuture or QCoro::Task, that is awaited too),
+      a QFuture<T> or a QCoro::Task<T>. A cancelled future throws CancelledError.
+    */
+    template<typename F>
+    auto run(F &&f)
+    {
+        using V = std::remove_cvref_t<F>;
+        if constexpr (detail::IsQFuture<V>::value || detail::IsTask<V>::value) {
+            auto completion = detail::observe(V(std::forward<F>(f)));
+            completion->waitInEventLoop();
+            return completion->take();
+        } else {
+            using R = detail::ResultType<std::invoke_result_t<F &>>;
+            if constexpr (detail::IsQFuture<R>::value || detail::IsTask<R>::value) {
+                using T = typename std::conditional_t<detail::IsQFuture<R>::value, detail::IsQFuture<R>, detail::IsTask<R>>::ValueType;
+                auto completion = std::make_shared<detail::CompletionOf<T>>();
+                callInEventLoop([&f, completion] {
+                    if constexpr (detail::IsTask<R>::value)
+                        detail::observeTask(std::invoke(f), completion);
+                    else
+                        detail::observeFuture(std::invoke(f), completion);
+                }, completion);
+                completion->waitInEventLoop();
+                return completion->take();
+            } else {
+                auto completion = std::make_shared<detail::CompletionOf<R>>();
+                callInEventLoop([&f, completion] {
+                    if constexpr (std::is_void_v<R>) {
+                        std::invoke(f);
+                        completion->succeedWith();
+                    } else {
+                        completion->succeedWith(std::invoke(f));
+                    }
+                }, completion);
+                completion->waitInEventLoop();
+                return completion->take();
+            }
+        }
+    }
+
+    /*!
+      Runs the shutdown sequence now (the destructor calls it too). Returns
+      the names of threads that did not stop within shutdownTimeout.
+    */
+    QStringList shutdown();
+
+private:
+    //! Calls \a call from the event loop's next turn; its exceptions fail \a completion.
+    void callInEventLoop(std::function<void()> call, std::shared_ptr<detail::Completion> completion);
+
+    std::unique_ptr<EntrypointPrivate> d;
+};
+
+} // namespace QtOffload

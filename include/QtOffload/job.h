@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// The unit every executor runs: the pool, a separate thread and a QThreadPool
+// all take a detail::Job. threaded(), the generator producers and
+// ThreadPool::run() only differ in the Job they build.
+
+#include <QtOffload/contextvar.h>
+#include <QtOffload/stoptoken.h>
+
+#include <QtCore/QFuture>
+#include <QtCore/QFutureInterface>
+
+#include <exception>
+#include <functional>
+#include <memory>
+#include <type_traits>
+#include <utility>
+
+namespace QtOffload::detail {
+
+enum class JobOutcome { Succeeded, Failed, Cancelled };
+
+class QTOFFLOAD_EXPORT Job
+{
+public:
+    virtual ~Job();
+    //! Runs on the worker. Never throws: failures go where the job reports.
+    virtual JobOutcome run() noexcept = 0;
+    //! The job will never run (its executor is shutting down): tell whoever waits.
+    virtual void cancel() noexcept = 0;
+    //! A stop was requested for the thread running this job (Entrypoint shutdown).
+    virtual void requestStop() noexcept {}
+};
+using JobPtr = std::unique_ptr<Job>;
+
+template<typename R>
+using ResultType = std::remove_cvref_t<R>;
+
+/*!
+  A callable run once on a worker, its result or exception reported through a
+  QFutureInterface. The context snapshot taken at submission is installed
+  around the call and removed after it.
+*/
+template<typename R, typename Body>
+class FutureJob final : public Job
+{
+public:
+    explicit FutureJob(Body body, Context context = Context::capture())
+        : m_body(std::move(body)), m_context(std::move(context)), m_promise(QFutureInterfaceBase::Started)
+    {
+    }
+
+    QFuture<R> future() { return m_promise.future(); }
+    QFutureInterface<R> &promise() { return m_promise; }
+
+    //! Wires \a stop so that cancel() of the future and requestStop() both request it.
+    void setStopSource(StopSource stop)
+    {
+        stop.watchCancellation(m_promise);
+        m_stop = std::move(stop);
+        m_hasStop = true;
+    }
+
+    JobOutcome run() noexcept override
+    {
+        if (m_promise.isCanceled()) {
+            m_promise.reportFinished();
+            return JobOutcome::Cancelled;
+        }
+        ContextScope scope(m_context);
+        JobOutcome outcome = JobOutcome::Succeeded;
+        try {
+            if constexpr (std::is_void_v<R>) {
+                std::invoke(m_body);
+            } else {
+                m_promise.reportAndMoveResult(R(std::invoke(m_body)));
+            }
+        } catch (...) {
+            m_promise.reportException(std::current_exception());
+            outcome = JobOutcome::Failed;
+        }
+        QTOFFLOAD_HAPPENS_BEFORE(&m_promise);
+        m_promise.reportFinished();
+        return outcome;
+    }
+
+    void cancel() noexcept override
+    {
+        m_promise.reportCanceled();
+        m_promise.reportFinished();
+    }
+
+    void requestStop() noexcept override
+    {
+        if (m_hasStop)
+            m_stop.requestStop();
+    }
+
+private:
+    Body m_body;
+    Context m_context;
+    QFutureInterface<R> m_promise;
+    StopSource m_stop;
+    bool m_hasStop = false;
+};
+
+/*!
+  Binds \a f and copies/moves of \a args into a nullary callable: arguments
+  are decay-copied at call time (never references to the caller's stack) and
+  handed to \a f as rvalues, so move-only arguments work.
+*/
+template<typename F, typename... Args>
+auto bindArguments(F &&f, Args &&...args)
+{
+    return [f = std::forward<F>(f), tuple = std::make_tuple(std::forward<Args>(args)...)]() mutable -> decltype(auto) {
+        return std::apply(
+            [&f](auto &&...unpacked) -> decltype(auto) {
+                return std::invoke(f, std::move(unpacked)...);
+            },
+            std::move(tuple));
+    };
+}
+
+template<typename F, typename... Args>
+using BoundResult = ResultType<std::invoke_result_t<F &, std::decay_t<Args> &&...>>;
+
+template<typename T>
+struct IsQFuture : std::false_type {};
+template<typename T>
+struct IsQFuture<QFuture<T>> : std::true_type { using ValueType = T; };
+
+} // namespace QtOffload::detail

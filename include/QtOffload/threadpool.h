@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <QtOffload/executor.h>
+
+#include <QtCore/QObject>
+#include <QtCore/QStringList>
+
+#include <chrono>
+#include <memory>
+
+namespace QtOffload {
+
+class ThreadPoolPrivate;
+
+/*!
+  The seed's "fast and simple" thread pool. Jobs are move-only (QThreadPool
+  in Qt 6.4 can't take those), threads are named "QtOffload pool <name> #i",
+  start lazily and grow on demand up to maxThreadCount(). An idle worker
+  spins briefly before it sleeps, so a burst of small jobs does not pay a
+  wake-up per job.
+
+  Starvation: a job that waits on another job's future of the same pool
+  would deadlock a full pool. When every thread is busy and the queue has not
+  moved for starvationTimeout() (default 500 ms), the pool starts one extra
+  "overflow" thread, and another after each further timeout, up to
+  4 x maxThreadCount() + 16 threads; overflow threads exit as soon as they are idle.
+  statistics().overflowThreads counts them. A timeout of Forever disables it.
+
+  All members are thread-safe.
+*/
+class QTOFFLOAD_EXPORT ThreadPool : public QObject
+{
+    Q_OBJECT
+    Q_PROPERTY(int maxThreadCount READ maxThreadCount CONSTANT)
+    Q_PROPERTY(QString name READ name CONSTANT)
+
+public:
+    struct Statistics
+    {
+        int threads = 0;            //!< worker threads alive now (overflow included)
+        qint64 submitted = 0;       //!< jobs accepted by submit()
+        qint64 succeeded = 0;       //!< jobs that returned normally
+        qint64 failed = 0;          //!< jobs that threw (the exception went to their future)
+        qint64 cancelled = 0;       //!< jobs cancelled before they started
+        qint64 queued = 0;          //!< waiting for a thread now
+        qint64 running = 0;         //!< running now
+        qint64 overflowThreads = 0; //!< extra threads started to break starvation, in total
+        std::chrono::nanoseconds totalRunTime{0}; //!< time spent inside jobs, summed over threads
+    };
+
+    //! \a maxThreads <= 0 means QThread::idealThreadCount().
+    explicit ThreadPool(int maxThreads = 0, QObject *parent = nullptr);
+    ThreadPool(int maxThreads, const QString &name, QObject *parent = nullptr);
+
+    /*!
+      Cancels the queued jobs (their futures report cancelled), waits for the
+      running ones, joins every thread. Call it from a thread that is not one
+      of this pool's workers.
+    */
+    ~ThreadPool() override;
+
+    int maxThreadCount() const noexcept;
+    QString name() const;
+    Statistics statistics() const;
+
+    std::chrono::milliseconds starvationTimeout() const noexcept;
+    void setStarvationTimeout(std::chrono::milliseconds timeout);
+
+    /*!
+      Runs f(args...) on the pool; the future reports the result or rethrows
+      f's exception as its own type. Cancelling the future before the job
+      starts means it never runs. Throws ShutdownError while the pool is
+      being destroyed.
+    */
+    template<typename F, typename... Args>
+    [[nodiscard("the future is the only way to learn the job's result or failure")]]
+    auto run(F &&f, Args &&...args)
+    {
+        return detail::submitCall(Executor(this), std::forward<F>(f), std::forward<Args>(args)...);
+    }
+
+    //! Queues a job. Throws ShutdownError (and cancels the job) while the pool is being destroyed.
+    void submit(detail::JobPtr job);
+
+    /*!
+      Stops taking jobs (submit() throws ShutdownError from now on), cancels
+      the queued ones and waits up to \a timeout for the running ones.
+      Returns the names of the threads still running a job then (empty when
+      the pool is idle). The destructor does the same with no timeout.
+    */
+    QStringList shutdown(std::chrono::milliseconds timeout = Forever);
+
+    /*!
+      Waits until no job is queued or running, at most \a timeout. Returns
+      true when the pool went idle. Must not be called from one of its workers.
+    */
+    bool waitForDone(std::chrono::milliseconds timeout = Forever) const;
+
+    /*!
+      The pool the wrappers use when none is named (the seed's
+      loop.set_default_executor). Unless setDefault() installed one, a
+      process-wide pool sized by QTOFFLOAD_POOL_SIZE (default
+      QThread::idealThreadCount()) is created on first use. Returns nullptr
+      only after that pool was destroyed at process exit.
+    */
+    static ThreadPool *defaultPool();
+
+    /*!
+      Makes \a pool the default; nullptr reverts to the process-wide pool.
+      Destroying the default pool reverts it too. Must not race with
+      submissions to the default pool.
+    */
+    static void setDefault(ThreadPool *pool) noexcept;
+
+private:
+    std::unique_ptr<ThreadPoolPrivate> d;
+};
+
+} // namespace QtOffload

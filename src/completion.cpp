@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: MIT
+#include <QtOffload/completion.h>
+
+#include "lifecycle_p.h"
+
+#include <QtCore/QEventLoop>
+#include <QtCore/QThread>
+#include <QtCore/QTimer>
+
+namespace QtOffload::detail {
+
+Completion::~Completion() = default;
+
+void Completion::finish(Status status, std::exception_ptr error) noexcept
+{
+    std::lock_guard lock(m_mutex);
+    if (m_status != Status::Pending)
+        return;
+    m_status = status;
+    m_error = std::move(error);
+    m_cv.notify_all();
+    // Under the lock, so waitInEventLoop() cannot drop its loop meanwhile.
+    if (m_onFinished)
+        m_onFinished();
+}
+
+void Completion::watchCancellation(const QFuture<void> &future)
+{
+    std::lock_guard lock(m_mutex);
+    m_watched = future;
+    m_watching = true;
+}
+
+Completion::Status Completion::status() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_status;
+}
+
+void Completion::wait(const WaitTarget &target, std::chrono::milliseconds timeout)
+{
+    // Liveness of the target is probed at this period; completion itself wakes at once.
+    constexpr auto probePeriod = std::chrono::milliseconds(10);
+    const bool forever = timeout == std::chrono::milliseconds::max();
+    const auto deadline = forever ? std::chrono::steady_clock::time_point::max()
+                                  : std::chrono::steady_clock::now() + timeout;
+    std::unique_lock lock(m_mutex);
+    while (m_status == Status::Pending) {
+        const auto now = std::chrono::steady_clock::now();
+        if (!forever && now >= deadline)
+            throw TimeoutError(std::string("QtOffload: ") + target.what + " timed out after "
+                               + std::to_string(timeout.count()) + " ms");
+        auto slice = std::chrono::steady_clock::duration(probePeriod);
+        if (!forever && deadline - now < slice)
+            slice = deadline - now;
+        m_cv.wait_for(lock, slice);
+        if (m_status != Status::Pending)
+            break;
+
+        const bool watching = m_watching;
+        const QFuture<void> watched = m_watched;
+        lock.unlock();
+        const bool cancelled = watching && watched.isCanceled();
+        const bool threadGone = target.thread && target.thread->isFinished();
+        const bool loopGone = target.mainEventLoop && mainEventLoopClosed();
+        lock.lock();
+        if (m_status != Status::Pending)
+            break;
+        if (cancelled) {
+            m_status = Status::Cancelled;
+            break;
+        }
+        if (threadGone)
+            throw ShutdownError(std::string("QtOffload: ") + target.what + ": the target thread has finished");
+        if (loopGone)
+            throw ShutdownError(std::string("QtOffload: ") + target.what
+                                + ": the main event loop has shut down (the application is quitting)");
+    }
+    QTOFFLOAD_HAPPENS_AFTER(this);
+}
+
+void Completion::waitInEventLoop()
+{
+    QEventLoop loop;
+    QTimer cancelProbe; // a cancelled-but-unfinished future notifies nobody
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_status != Status::Pending)
+            return;
+        m_onFinished = [&loop] { QMetaObject::invokeMethod(&loop, &QEventLoop::quit, Qt::QueuedConnection); };
+    }
+    QObject::connect(&cancelProbe, &QTimer::timeout, &loop, [this, &loop] {
+        std::lock_guard lock(m_mutex);
+        if (m_watching && m_watched.isCanceled())
+            loop.quit();
+    });
+    cancelProbe.start(10);
+    for (;;) {
+        loop.exec();
+        std::lock_guard lock(m_mutex);
+        const bool cancelled = m_watching && m_status == Status::Pending && m_watched.isCanceled();
+        if (cancelled)
+            m_status = Status::Cancelled;
+        if (m_status != Status::Pending) {
+            m_onFinished = nullptr;
+            return;
+        }
+        // Woken for another reason (QCoreApplication::exit()): keep waiting.
+    }
+}
+
+void Completion::throwUnlessSucceeded() const
+{
+    std::lock_guard lock(m_mutex);
+    switch (m_status) {
+    case Status::Succeeded:
+        return;
+    case Status::Failed:
+        std::rethrow_exception(m_error);
+    case Status::Cancelled:
+        throw CancelledError("QtOffload: the awaited future was cancelled");
+    case Status::Abandoned:
+        throw ShutdownError("QtOffload: the call was dropped before it could finish: its target object, thread or task was destroyed");
+    case Status::Pending:
+        break;
+    }
+    throw std::logic_error("QtOffload: the result was read before it was ready");
+}
+
+} // namespace QtOffload::detail

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: MIT
+#include <QtOffload/executor.h>
+#include <QtOffload/threadpool.h>
+
+#include "lifecycle_p.h"
+
+#include <QtCore/QRunnable>
+#include <QtCore/QThreadPool>
+
+namespace QtOffload {
+
+namespace {
+class JobRunnable final : public QRunnable
+{
+public:
+    explicit JobRunnable(detail::JobPtr job) : m_job(std::move(job)) { setAutoDelete(true); }
+    void run() override { m_job->run(); }
+
+private:
+    detail::JobPtr m_job;
+};
+
+[[noreturn]] void refuse(detail::JobPtr job, const char *why)
+{
+    job->cancel();
+    throw ShutdownError(why);
+}
+} // namespace
+
+Executor::Executor() noexcept = default;
+
+Executor::Executor(ThreadPool *pool) : m_kind(Kind::Pool), m_target(pool)
+{
+    if (!pool)
+        throw std::invalid_argument("QtOffload: the ThreadPool is null");
+}
+
+Executor::Executor(QThreadPool *pool) : m_kind(Kind::QtPool), m_target(pool)
+{
+    if (!pool)
+        throw std::invalid_argument("QtOffload: the QThreadPool is null");
+}
+
+Executor Executor::separateThread(const QString &namePrefix)
+{
+    Executor executor;
+    executor.m_kind = Kind::Separate;
+    executor.m_name = namePrefix;
+    return executor;
+}
+
+void Executor::submit(detail::JobPtr job) const
+{
+    switch (m_kind) {
+    case Kind::DefaultPool: {
+        ThreadPool *pool = ThreadPool::defaultPool();
+        if (!pool)
+            refuse(std::move(job), "QtOffload: the default pool was already destroyed (the process is exiting)");
+        pool->submit(std::move(job));
+        return;
+    }
+    case Kind::Pool: {
+        auto *pool = static_cast<ThreadPool *>(m_target.data());
+        if (!pool)
+            refuse(std::move(job), "QtOffload: the ThreadPool this wrapper uses was destroyed");
+        pool->submit(std::move(job));
+        return;
+    }
+    case Kind::QtPool: {
+        auto *pool = static_cast<QThreadPool *>(m_target.data());
+        if (!pool)
+            refuse(std::move(job), "QtOffload: the QThreadPool this wrapper uses was destroyed");
+        pool->start(new JobRunnable(std::move(job)));
+        return;
+    }
+    case Kind::Separate:
+        detail::startSeparateThread(std::move(job), m_name);
+        return;
+    }
+}
+
+} // namespace QtOffload

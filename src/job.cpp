@@ -1,0 +1,6 @@
+// SPDX-License-Identifier: MIT
+#include <QtOffload/job.h>
+
+namespace QtOffload::detail {
+Job::~Job() = default;
+}
