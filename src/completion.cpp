@@ -24,6 +24,12 @@ void Completion::finish(Status status, std::exception_ptr error) noexcept
         m_onFinished();
 }
 
+bool Completion::beginRun() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_status == Status::Pending;
+}
+
 void Completion::watchCancellation(const QFuture<void> &future)
 {
     std::lock_guard lock(m_mutex);
@@ -47,9 +53,11 @@ void Completion::wait(const WaitTarget &target, std::chrono::milliseconds timeou
     std::unique_lock lock(m_mutex);
     while (m_status == Status::Pending) {
         const auto now = std::chrono::steady_clock::now();
-        if (!forever && now >= deadline)
+        if (!forever && now >= deadline) {
+            m_status = Status::Abandoned; // the call must not start after its caller left
             throw TimeoutError(std::string("QtOffload: ") + target.what + " timed out after "
                                + std::to_string(timeout.count()) + " ms");
+        }
         auto slice = std::chrono::steady_clock::duration(probePeriod);
         if (!forever && deadline - now < slice)
             slice = deadline - now;
@@ -70,6 +78,8 @@ void Completion::wait(const WaitTarget &target, std::chrono::milliseconds timeou
             m_status = Status::Cancelled;
             break;
         }
+        if (threadGone || loopGone)
+            m_status = Status::Abandoned;
         if (threadGone)
             throw ShutdownError(std::string("QtOffload: ") + target.what + ": the target thread has finished");
         if (loopGone)

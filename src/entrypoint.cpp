@@ -77,17 +77,20 @@ QStringList Entrypoint::shutdown()
     d->shutDown = true;
     const auto timeout = d->options.shutdownTimeout;
 
+    // Nothing queued starts once shutdown began, even on the threads the
+    // next steps free: queued jobs are cancelled, new submissions refused.
+    (void)d->pool->shutdown(std::chrono::milliseconds::zero());
     detail::closeAllGenerators();
 
+    // From here this thread only joins: a worker blocked in invokeBlocking()
+    // into it would wait for a loop that no longer turns, so fail those calls.
+    detail::setMainEventLoopClosed(true);
     detail::stopSeparateThreads();
     QStringList stuck = detail::joinSeparateThreads(timeout);
     for (const QString &name : std::as_const(stuck))
         qWarning("QtOffload::Entrypoint: thread \"%s\" ignored its stop request for %lld ms; not waiting for it",
                  qPrintable(name), static_cast<long long>(timeout.count()));
 
-    // Workers blocked in invokeBlocking() into this thread would wait for a
-    // loop that no longer turns: fail them instead.
-    detail::setMainEventLoopClosed(true);
     ThreadPool *current = detail::exchangeDefaultPool(d->previousDefault);
     if (current != d->pool.get())
         detail::exchangeDefaultPool(current); // someone installed another default meanwhile: keep theirs

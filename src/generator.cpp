@@ -191,7 +191,9 @@ void QtGenerator::drain()
     if (m_pullMode) {
         switch (completePendingNext()) {
         case NextState::Resumed: // the consumer ran and may have destroyed us
+            return;
         case NextState::NoneWaiting:
+            finishIfEnded(); // e.g. closed, with nobody awaiting: finished() still comes
             return;
         case NextState::StillWaiting:
             if (!m_channel->requestWake())

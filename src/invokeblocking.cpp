@@ -3,7 +3,6 @@
 
 #include "lifecycle_p.h"
 
-#include <QtCore/QAbstractEventDispatcher>
 #include <QtCore/QCoreApplication>
 
 namespace QtOffload::detail {
@@ -41,11 +40,16 @@ InvokeTarget invokeTargetFor(QThread *thread)
         throw ShutdownError("QtOffload::invokeBlocking: the target thread has finished");
     if (QThread::currentThread() == thread)
         return {thread, thread, isMainThread(thread)}; // runs inline; no receiver needed
-    QAbstractEventDispatcher *dispatcher = thread->eventDispatcher();
-    if (!dispatcher || !thread->isRunning())
-        throw ShutdownError("QtOffload::invokeBlocking: the target thread is not running an event loop");
+    if (!thread->isRunning())
+        throw ShutdownError("QtOffload::invokeBlocking: the target thread has not been started");
     checkMainLoop(thread);
-    return {dispatcher, thread, isMainThread(thread)};
+    if (isMainThread(thread))
+        return {QCoreApplication::instance(), thread, true};
+    // A receiver living in the thread: its posted call waits in the thread's
+    // queue even if the thread has only just started and has no dispatcher yet.
+    auto *receiver = new QObject;
+    receiver->moveToThread(thread);
+    return {receiver, thread, false, true};
 }
 
 InvokeTarget mainThreadInvokeTarget()

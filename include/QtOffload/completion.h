@@ -36,6 +36,13 @@ public:
     //! The work was dropped without running (its target died). No-op once completed.
     void abandon() noexcept { finish(Status::Abandoned, {}); }
 
+    /*!
+      Called by the side that does the work, right before it starts: false
+      when the waiter already gave up (timeout, dead target), so work nobody
+      waits for any more is never started late.
+    */
+    bool beginRun() const;
+
     //! Also fail with CancelledError once \a future is cancelled, even if it never finishes.
     void watchCancellation(const QFuture<void> &future);
 
@@ -123,10 +130,13 @@ struct IsTask : std::false_type {};
 template<typename T>
 struct IsTask<QCoro::Task<T>> : std::true_type { using ValueType = T; };
 
+//! \a keepAlive lives as long as the task runs: the callable whose captures a coroutine lambda uses.
 template<typename T>
-QCoro::Task<> observeTask(QCoro::Task<T> task, std::shared_ptr<CompletionOf<T>> completion)
+QCoro::Task<> observeTask(QCoro::Task<T> task, std::shared_ptr<CompletionOf<T>> completion,
+                          std::shared_ptr<void> keepAlive = {})
 {
     AbandonGuard guard(completion);
+    const auto keep = std::move(keepAlive);
     try {
         if constexpr (std::is_void_v<T>) {
             co_await std::move(task);

@@ -16,6 +16,7 @@ struct InvokeTarget
     QObject *receiver = nullptr;
     QThread *thread = nullptr;
     bool mainEventLoop = false;
+    bool receiverIsDisposable = false; //!< made for this call: deleted once the call ran
 };
 //! Throw std::invalid_argument for null, ShutdownError when the target can no longer run anything.
 QTOFFLOAD_EXPORT InvokeTarget invokeTargetFor(QObject *context);
@@ -59,13 +60,21 @@ auto invokeBlockingOn(const InvokeTarget &target, F f, std::chrono::milliseconds
     // If the posted call is dropped unrun (its receiver or thread died), the
     // guard's last copy goes with it and the waiting worker hears about it.
     auto guard = std::make_shared<AbandonGuard>(completion);
-    auto call = [f = std::move(f), completion, guard, context = Context::capture()]() mutable {
+    QObject *disposable = target.receiverIsDisposable ? target.receiver : nullptr;
+    auto call = [f = std::move(f), completion, guard, disposable, context = Context::capture()]() mutable {
         QTOFFLOAD_HAPPENS_AFTER(completion.get());
         guard->completion.reset();
+        if (disposable)
+            disposable->deleteLater();
+        if (!completion->beginRun())
+            return;
         ContextScope scope(context);
         try {
             if constexpr (IsTask<R>::value) {
-                observeTask(std::invoke(f), completion);
+                // A coroutine lambda's captures live in the lambda object, not in
+                // its frame: keep the callable alive until the task finishes.
+                auto callable = std::make_shared<F>(std::move(f));
+                observeTask(std::invoke(*callable), completion, callable);
             } else if constexpr (IsQFuture<R>::value) {
                 observeFuture(std::invoke(f), completion);
             } else if constexpr (std::is_void_v<R>) {

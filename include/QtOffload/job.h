@@ -47,7 +47,11 @@ class FutureJob final : public Job
 {
 public:
     explicit FutureJob(Body body, Context context = Context::capture())
-        : m_body(std::move(body)), m_context(std::move(context)), m_promise(QFutureInterfaceBase::Started)
+        // Started|Running, as QtConcurrent reports it: result() and
+        // waitForFinished() only wait for a future that is running.
+        : m_body(std::move(body))
+        , m_context(std::move(context))
+        , m_promise(QFutureInterfaceBase::State(QFutureInterfaceBase::Started | QFutureInterfaceBase::Running))
     {
     }
 

@@ -87,7 +87,9 @@ public:
       Stops taking jobs (submit() throws ShutdownError from now on), cancels
       the queued ones and waits up to \a timeout for the running ones.
       Returns the names of the threads still running a job then (empty when
-      the pool is idle). The destructor does the same with no timeout.
+      the pool is idle). May be called again, e.g. first with a zero timeout
+      to refuse and cancel, later to wait. The destructor does the same with
+      no timeout.
     */
     QStringList shutdown(std::chrono::milliseconds timeout = Forever);
 
