@@ -13,8 +13,16 @@ namespace {
 class JobRunnable final : public QRunnable
 {
 public:
-    explicit JobRunnable(detail::JobPtr job) : m_job(std::move(job)) { setAutoDelete(true); }
-    void run() override { m_job->run(); }
+    explicit JobRunnable(detail::JobPtr job) : m_job(std::move(job))
+    {
+        setAutoDelete(true);
+        QTOFFLOAD_HAPPENS_BEFORE(this); // QThreadPool's hand-over is invisible to TSan
+    }
+    void run() override
+    {
+        QTOFFLOAD_HAPPENS_AFTER(this);
+        m_job->run();
+    }
 
 private:
     detail::JobPtr m_job;

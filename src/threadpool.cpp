@@ -27,6 +27,7 @@ public:
     void workerLoop();
     void monitorLoop();
     void startWorker();
+    void recordLocked(detail::JobOutcome outcome, Clock::duration took);
     QStringList shutdown(std::chrono::milliseconds timeout);
     bool isWorkerThread() const;
     int idleLocked() const { return spinning + sleeping; }
@@ -100,10 +101,19 @@ int poolSizeFromEnvironment()
 constexpr auto spinBeforeSleep = std::chrono::microseconds(50);
 } // namespace
 
+void ThreadPoolPrivate::recordLocked(detail::JobOutcome outcome, Clock::duration took)
+{
+    --runningJobs;
+    totalRunTime += took;
+    switch (outcome) {
+    case detail::JobOutcome::Succeeded: ++succeeded; break;
+    case detail::JobOutcome::Failed: ++failed; break;
+    case detail::JobOutcome::Cancelled: ++cancelled; break;
+    }
+}
+
 void ThreadPoolPrivate::workerLoop()
 {
-    constexpr qsizetype maxBatch = 16;
-    detail::JobPtr batch[maxBatch];
     std::unique_lock lock(mutex);
     for (;;) {
         if (queue.empty()) {
@@ -129,32 +139,20 @@ void ThreadPoolPrivate::workerLoop()
                 continue;
             }
         }
-        // Take a fair share of the queue in one lock acquisition: in a burst
-        // this divides the lock traffic between submitter and workers.
-        const qsizetype share = std::clamp<qsizetype>(qsizetype(queue.size()) / std::max(liveThreads, 1), 1, maxBatch);
-        for (qsizetype i = 0; i < share; ++i) {
-            batch[i] = std::move(queue.front());
-            queue.pop_front();
-        }
-        queuedHint.fetch_sub(share, std::memory_order_relaxed);
-        runningJobs += int(share);
-        jobsStarted += quint64(share);
+        detail::JobPtr job = std::move(queue.front());
+        queue.pop_front();
+        queuedHint.fetch_sub(1, std::memory_order_relaxed);
+        ++runningJobs;
+        ++jobsStarted;
         lock.unlock();
 
-        int outcomes[3] = {0, 0, 0};
         const auto started = Clock::now();
-        for (qsizetype i = 0; i < share; ++i) {
-            ++outcomes[int(batch[i]->run())];
-            batch[i].reset();
-        }
+        const detail::JobOutcome outcome = job->run();
+        job.reset();
         const auto took = Clock::now() - started;
 
         lock.lock();
-        runningJobs -= int(share);
-        totalRunTime += took;
-        succeeded += outcomes[int(detail::JobOutcome::Succeeded)];
-        failed += outcomes[int(detail::JobOutcome::Failed)];
-        cancelled += outcomes[int(detail::JobOutcome::Cancelled)];
+        recordLocked(outcome, took);
     }
     --liveThreads;
     idleCv.notify_all();

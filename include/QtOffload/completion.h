@@ -13,6 +13,7 @@
 
 #include <qcoro/qcorotask.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -119,10 +120,14 @@ struct AbandonGuard
     AbandonGuard &operator=(const AbandonGuard &) = delete;
     ~AbandonGuard()
     {
-        if (completion)
+        if (armed.load(std::memory_order_acquire))
             completion->abandon();
     }
-    std::shared_ptr<Completion> completion;
+    //! The work ran: whoever drops the last reference, in whichever thread, must not abandon.
+    void disarm() noexcept { armed.store(false, std::memory_order_release); }
+
+    const std::shared_ptr<Completion> completion;
+    std::atomic<bool> armed{true};
 };
 
 template<typename T>

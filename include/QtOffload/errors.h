@@ -56,6 +56,13 @@ public:
 };
 
 namespace detail {
+/*!
+  Tells ThreadSanitizer that \a error's object is handed to another thread
+  through Qt's (uninstrumented, so invisible) exception store. A no-op unless
+  the library is built with TSan.
+*/
+QTOFFLOAD_EXPORT void announceHandOver(const std::exception_ptr &error) noexcept;
+
 //! A readable message for any exception, including ones not derived from std::exception.
 QTOFFLOAD_EXPORT std::string describeException(const std::exception_ptr &error);
 } // namespace detail

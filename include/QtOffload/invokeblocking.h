@@ -13,15 +13,20 @@ namespace detail {
 
 struct InvokeTarget
 {
-    QObject *receiver = nullptr;
     QThread *thread = nullptr;
+    QObject *context = nullptr;  //!< must still live when the call runs (null: a thread was named)
     bool mainEventLoop = false;
-    bool receiverIsDisposable = false; //!< made for this call: deleted once the call ran
 };
 //! Throw std::invalid_argument for null, ShutdownError when the target can no longer run anything.
 QTOFFLOAD_EXPORT InvokeTarget invokeTargetFor(QObject *context);
 QTOFFLOAD_EXPORT InvokeTarget invokeTargetFor(QThread *thread);
 QTOFFLOAD_EXPORT InvokeTarget mainThreadInvokeTarget();
+
+/*!
+  Runs \a job in \a thread's event loop: run() there, or cancel() if the
+  event is dropped unrun (its thread ended with it still queued).
+*/
+QTOFFLOAD_EXPORT void postToEventLoop(QThread *thread, JobPtr job);
 
 template<typename R>
 struct Awaited { using Type = R; };
@@ -47,49 +52,65 @@ auto invokeInline(F &f) -> typename Awaited<InvokeResult<F>>::Type
     }
 }
 
-template<typename F>
-auto invokeBlockingOn(const InvokeTarget &target, F f, std::chrono::milliseconds timeout)
-    -> typename Awaited<InvokeResult<F>>::Type
+//! The job invokeBlocking() posts: runs f in the target thread and completes the caller's wait.
+template<typename F, typename V>
+class InvokeJob final : public Job
 {
-    using R = InvokeResult<F>;
-    using V = typename Awaited<R>::Type;
-    if (QThread::currentThread() == target.thread)
-        return invokeInline(f);
+public:
+    InvokeJob(F f, std::shared_ptr<CompletionOf<V>> completion, QObject *context)
+        : m_f(std::move(f)), m_completion(std::move(completion)), m_context(context), m_hasContext(context != nullptr)
+    {
+    }
 
-    auto completion = std::make_shared<CompletionOf<V>>();
-    // If the posted call is dropped unrun (its receiver or thread died), the
-    // guard's last copy goes with it and the waiting worker hears about it.
-    auto guard = std::make_shared<AbandonGuard>(completion);
-    QObject *disposable = target.receiverIsDisposable ? target.receiver : nullptr;
-    auto call = [f = std::move(f), completion, guard, disposable, context = Context::capture()]() mutable {
-        QTOFFLOAD_HAPPENS_AFTER(completion.get());
-        guard->completion.reset();
-        if (disposable)
-            disposable->deleteLater();
-        if (!completion->beginRun())
-            return;
-        ContextScope scope(context);
+    JobOutcome run() noexcept override
+    {
+        using R = InvokeResult<F>;
+        if ((m_hasContext && !m_context) || !m_completion->beginRun()) {
+            m_completion->abandon(); // context destroyed first, or the caller gave up
+            return JobOutcome::Cancelled;
+        }
+        ContextScope scope(m_snapshot);
         try {
             if constexpr (IsTask<R>::value) {
                 // A coroutine lambda's captures live in the lambda object, not in
                 // its frame: keep the callable alive until the task finishes.
-                auto callable = std::make_shared<F>(std::move(f));
-                observeTask(std::invoke(*callable), completion, callable);
+                auto callable = std::make_shared<F>(std::move(m_f));
+                observeTask(std::invoke(*callable), m_completion, callable);
             } else if constexpr (IsQFuture<R>::value) {
-                observeFuture(std::invoke(f), completion);
+                observeFuture(std::invoke(m_f), m_completion);
             } else if constexpr (std::is_void_v<R>) {
-                std::invoke(f);
-                completion->succeedWith();
+                std::invoke(m_f);
+                m_completion->succeedWith();
             } else {
-                completion->succeedWith(std::invoke(f));
+                m_completion->succeedWith(std::invoke(m_f));
             }
         } catch (...) {
-            completion->fail(std::current_exception());
+            m_completion->fail(std::current_exception());
+            return JobOutcome::Failed;
         }
-    };
-    guard.reset();
-    QTOFFLOAD_HAPPENS_BEFORE(completion.get());
-    QMetaObject::invokeMethod(target.receiver, std::move(call), Qt::QueuedConnection);
+        return JobOutcome::Succeeded;
+    }
+
+    void cancel() noexcept override { m_completion->abandon(); }
+
+private:
+    F m_f;
+    std::shared_ptr<CompletionOf<V>> m_completion;
+    QPointer<QObject> m_context;
+    bool m_hasContext;
+    Context m_snapshot = Context::capture();
+};
+
+template<typename F>
+auto invokeBlockingOn(const InvokeTarget &target, F f, std::chrono::milliseconds timeout)
+    -> typename Awaited<InvokeResult<F>>::Type
+{
+    using V = typename Awaited<InvokeResult<F>>::Type;
+    if (QThread::currentThread() == target.thread)
+        return invokeInline(f);
+
+    auto completion = std::make_shared<CompletionOf<V>>();
+    postToEventLoop(target.thread, std::make_unique<InvokeJob<F, V>>(std::move(f), completion, target.context));
     completion->wait({target.thread, target.mainEventLoop, "invokeBlocking"}, timeout);
     return completion->take();
 }

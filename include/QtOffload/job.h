@@ -81,7 +81,9 @@ public:
                 m_promise.reportAndMoveResult(R(std::invoke(m_body)));
             }
         } catch (...) {
-            m_promise.reportException(std::current_exception());
+            const std::exception_ptr error = std::current_exception();
+            announceHandOver(error);
+            m_promise.reportException(error);
             outcome = JobOutcome::Failed;
         }
         QTOFFLOAD_HAPPENS_BEFORE(&m_promise);
