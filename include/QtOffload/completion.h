@@ -9,6 +9,7 @@
 #include <QtOffload/job.h>
 
 #include <QtCore/QFuture>
+#include <QtCore/QFutureWatcher>
 #include <QtCore/QPointer>
 
 #include <qcoro/qcorotask.h>
@@ -23,6 +24,12 @@
 class QThread;
 
 namespace QtOffload::detail {
+
+//! Qt 6 marks a future that failed with an exception as cancelled too; this tells a real cancel.
+inline bool isCancelledWithoutError(const QFuture<void> &future)
+{
+    return future.isCanceled() && !QFutureInterfaceBase::get(future).hasException();
+}
 
 class QTOFFLOAD_EXPORT Completion
 {
@@ -154,12 +161,20 @@ QCoro::Task<> observeTask(QCoro::Task<T> task, std::shared_ptr<CompletionOf<T>> 
     }
 }
 
-//! Completes \a completion when \a future finishes, from whichever thread finishes it.
+/*!
+  Completes \a completion when \a future finishes. Call it on a thread whose
+  event loop runs (the watcher lives there). A QFutureWatcher rather than
+  QFuture::then(): Qt 6.4's continuations can run twice when one thread
+  attaches while another finishes the future.
+*/
 template<typename T>
 void observeFuture(QFuture<T> future, const std::shared_ptr<CompletionOf<T>> &completion)
 {
     completion->watchCancellation(QFuture<void>(future));
-    future.then(QtFuture::Launch::Sync, [completion](QFuture<T> done) {
+    auto *watcher = new QFutureWatcher<T>();
+    QObject::connect(watcher, &QFutureWatcherBase::finished, watcher, [watcher, completion] {
+        QFuture<T> done = watcher->future();
+        watcher->deleteLater();
         try {
             if (done.isCanceled() && done.resultCount() == 0) {
                 done.waitForFinished(); // rethrows an exception that cancelled it
@@ -176,6 +191,12 @@ void observeFuture(QFuture<T> future, const std::shared_ptr<CompletionOf<T>> &co
             completion->fail(std::current_exception());
         }
     });
+    // A cancel that nobody follows with finish() must still end the wait.
+    QObject::connect(watcher, &QFutureWatcherBase::canceled, watcher, [watcher, completion] {
+        if (isCancelledWithoutError(QFuture<void>(watcher->future())))
+            completion->cancel();
+    });
+    watcher->setFuture(std::move(future));
 }
 
 //! Starts the awaitable \a value (a QFuture<T> or QCoro::Task<T>) into a completion; returns it.

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: MIT
+// Built against the installed package only: the umbrella header, the
+// threaded wrappers, QCoro awaiting and the Entrypoint must all work from
+// there. Built with Qt's default settings (keywords on, no QStringBuilder),
+// unlike the module's own targets.
+
+#include <QtOffload/QtOffload>
+
+#include <QCoro/QCoroFuture>
+#include <QCoro/QCoroTask>
+
+#include <QtCore/QThread>
+
+#include <cstdio>
+
+namespace {
+
+QCoro::Task<QString> work()
+{
+    const int doubled = co_await QtOffload::threaded([](int x) { return x * 2; })(21);
+    const QString where = co_await QtOffload::threadedSeparate([] { return QThread::currentThread()->objectName(); })();
+    co_return QStringLiteral("threaded=%1 separate=%2").arg(doubled).arg(where);
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    QtOffload::Entrypoint entrypoint(argc, argv, {.poolSize = 2});
+    const QString report = entrypoint.run(work());
+    std::printf("QtOffload %s consumer: %s\n", QTOFFLOAD_FOUND_VERSION, qPrintable(report));
+    return 0;
+}

@@ -1,0 +1,560 @@
+// SPDX-License-Identifier: MIT
+// threaded(): submission at call time, parallel calls, argument and result
+// passing, every kind of callable, exceptions through every way of reading a
+// result (result, waitForFinished, then/onFailed, co_await), cancellation,
+// QThreadPool, null and destroyed pools, and a responsive event loop while a
+// job is awaited.
+
+#include <QtOffload/threaded.h>
+
+#include <QCoro/QCoroFuture>
+#include <QCoro/QCoroTask>
+
+#include <QtCore/QEventLoop>
+#include <QtCore/QPointer>
+#include <QtCore/QScopeGuard>
+#include <QtCore/QSemaphore>
+#include <QtCore/QThread>
+#include <QtCore/QThreadPool>
+#include <QtCore/QTimer>
+#include <QtTest/QtTest>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+using namespace std::chrono_literals;
+using QtOffload::ThreadPool;
+using QtOffload::threaded;
+
+namespace {
+
+// Every wait inside a job is bounded: a broken library fails a test instead of hanging it.
+constexpr int waitMs = 10000;
+
+// Holds pool threads: job() runs until open is released, and says when it started.
+struct Gate
+{
+    QSemaphore started;
+    QSemaphore open;
+
+    auto job()
+    {
+        return [this] {
+            started.release();
+            return open.tryAcquire(1, waitMs);
+        };
+    }
+    // For scope guards: whatever a failed check left blocked gets to finish.
+    void openAll() { open.release(1000); }
+};
+
+struct CodedError : std::runtime_error
+{
+    explicit CodedError(int code) : std::runtime_error("coded error " + std::to_string(code)), code(code) {}
+    int code;
+};
+
+// The code of the CodedError that read() throws, or -1 when it throws none.
+template<typename Read>
+int thrownCode(Read read)
+{
+    try {
+        read();
+    } catch (const CodedError &error) {
+        return error.code;
+    }
+    return -1;
+}
+
+int plusOne(int x)
+{
+    return x + 1;
+}
+
+const QString &greeting()
+{
+    static const QString text = QStringLiteral("hello");
+    return text;
+}
+
+struct Account
+{
+    std::atomic<int> balance{0};
+    int deposit(int amount) { return balance += amount; }
+};
+
+struct Price
+{
+    int cents = 0;
+    int withTax(int percent) const { return cents + cents * percent / 100; }
+};
+
+struct Scale
+{
+    int factor = 1;
+    int operator()(int x) const { return factor * x; }
+};
+
+// What a call of the wrapper returns: QFuture of the callable's decayed result.
+template<typename F, typename... Args>
+using CallResult = std::invoke_result_t<const decltype(threaded(std::declval<F>())) &, Args...>;
+static_assert(std::is_same_v<CallResult<int (*)(int), int>, QFuture<int>>);
+static_assert(std::is_same_v<CallResult<const QString &(*)()>, QFuture<QString>>);
+static_assert(std::is_same_v<CallResult<void (*)()>, QFuture<void>>);
+static_assert(std::is_same_v<CallResult<std::unique_ptr<int> (*)(std::unique_ptr<int>), std::unique_ptr<int>>,
+                             QFuture<std::unique_ptr<int>>>);
+static_assert(std::is_same_v<CallResult<int (Price::*)(int) const, Price, int>, QFuture<int>>);
+static_assert(std::is_same_v<CallResult<Scale, int>, QFuture<int>>);
+static_assert(std::is_same_v<CallResult<std::function<QString(int)>, int>, QFuture<QString>>);
+static_assert(std::is_same_v<CallResult<bool (*)(QtOffload::StopToken, int), int>, QFuture<bool>>);
+static_assert(std::is_same_v<decltype(threaded(std::declval<QThreadPool *>(), plusOne)(1)), QFuture<int>>);
+static_assert(std::is_same_v<decltype(threaded(std::declval<ThreadPool *>(), plusOne)(1)), QFuture<int>>);
+
+/*
+  Runs \a task in a nested event loop, as QCoro::waitFor does, but gives up
+  after a deadline. State is shared so a task resumed after giving up (a
+  failing test) writes nowhere dangling.
+*/
+template<typename T>
+QCoro::Task<> driveTask(QCoro::Task<T> task, std::shared_ptr<std::optional<T>> result, QPointer<QEventLoop> loop)
+{
+    *result = co_await std::move(task);
+    if (loop)
+        loop->quit();
+}
+
+template<typename T>
+std::optional<T> waitForTask(QCoro::Task<T> task)
+{
+    QEventLoop loop;
+    auto result = std::make_shared<std::optional<T>>();
+    QTimer::singleShot(waitMs, &loop, &QEventLoop::quit);
+    driveTask(std::move(task), result, &loop);
+    if (!result->has_value())
+        loop.exec();
+    return *result;
+}
+
+QCoro::Task<int> codeOfAwaitedFailure(QFuture<int> future)
+{
+    try {
+        (void)co_await future;
+    } catch (const CodedError &error) {
+        co_return error.code;
+    }
+    co_return -1;
+}
+
+QCoro::Task<bool> awaitValue(QFuture<bool> future)
+{
+    co_return co_await future;
+}
+
+} // namespace
+
+class tst_Threaded : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void testReturnsFutureImmediately();
+    void testSubmittedAtCallTime();
+    void testRunsOnDefaultPool();
+    void testTwoCallsRunInParallel();
+    void testArgumentsCopiedAtCallTime();
+    void testMoveOnlyArgumentAndResult();
+    void testVoidResult();
+    void testFunctionPointer();
+    void testMemberFunctionPointer();
+    void testFunctor();
+    void testStdFunction();
+    void testLambda();
+    void testExceptionFromResult();
+    void testExceptionFromWaitForFinished();
+    void testExceptionFromThenOnFailed();
+    void testExceptionFromCoAwait();
+    void testNonStdExceptionRethrownAsInt();
+    void testCancelledBeforeStartNeverRuns();
+    void testStopTokenOnPool();
+    void testQThreadPool();
+    void testQThreadPoolCancelledBeforeStartNeverRuns();
+    void testNullPoolThrows();
+    void testThenWithContextRunsOnContextThread();
+    void testDestroyedPoolThrowsShutdownError();
+    void testCoAwaitKeepsEventLoopResponsive();
+};
+
+void tst_Threaded::testReturnsFutureImmediately()
+{
+    Gate gate;
+    ThreadPool pool(1);
+    const auto cleanup = qScopeGuard([&] { gate.openAll(); });
+    QFuture<bool> future = threaded(&pool, gate.job())();
+    // The call came back while its job is still blocked inside.
+    QVERIFY(gate.started.tryAcquire(1, waitMs));
+    QVERIFY(future.isStarted());
+    QVERIFY(!future.isFinished());
+    gate.open.release();
+    QTRY_VERIFY_WITH_TIMEOUT(future.isFinished(), waitMs);
+    QVERIFY(future.result());
+}
+
+void tst_Threaded::testSubmittedAtCallTime()
+{
+    ThreadPool pool(1);
+    QSemaphore ran;
+    (void)threaded(&pool, [&ran] { ran.release(); })(); // the future is dropped unread
+    QCOMPARE(pool.statistics().submitted, 1);
+    QVERIFY(ran.tryAcquire(1, waitMs));
+}
+
+void tst_Threaded::testRunsOnDefaultPool()
+{
+    QFuture<QString> future = threaded([] { return QThread::currentThread()->objectName(); })();
+    QTRY_VERIFY_WITH_TIMEOUT(future.isFinished(), waitMs);
+    QVERIFY2(future.result().startsWith(QStringLiteral("QtOffload pool default #")), qPrintable(future.result()));
+}
+
+void tst_Threaded::testTwoCallsRunInParallel()
+{
+    // Each job signals its own semaphore and waits for the other's: both
+    // return true only if they ran at the same time.
+    ThreadPool pool(2);
+    QSemaphore arrived[2];
+    const auto cleanup = qScopeGuard([&] { arrived[0].release(); arrived[1].release(); });
+    auto call = threaded(&pool, [&arrived](int me) {
+        arrived[me].release();
+        return arrived[1 - me].tryAcquire(1, waitMs);
+    });
+    QFuture<bool> first = call(0);
+    QFuture<bool> second = call(1);
+    QTRY_VERIFY_WITH_TIMEOUT(first.isFinished() && second.isFinished(), 2 * waitMs);
+    QVERIFY(first.result());
+    QVERIFY(second.result());
+}
+
+void tst_Threaded::testArgumentsCopiedAtCallTime()
+{
+    Gate gate;
+    ThreadPool pool(1);
+    const auto cleanup = qScopeGuard([&] { gate.openAll(); });
+    (void)threaded(&pool, gate.job())();
+    QVERIFY(gate.started.tryAcquire(1, waitMs));
+
+    QFuture<QString> future;
+    {
+        // The job runs only after these variables changed and went out of
+        // scope: it must have its own copies (ASan catches a dangling one).
+        QString text = QStringLiteral("before");
+        std::vector<int> numbers{1, 2, 3};
+        future = threaded(&pool, [](const QString &t, const std::vector<int> &n) -> QString {
+                     return t + QString::number(n.size());
+                 })(text, numbers);
+        text = QStringLiteral("after");
+        numbers.assign(10, 0);
+    }
+    gate.open.release();
+    QTRY_VERIFY_WITH_TIMEOUT(future.isFinished(), waitMs);
+    QCOMPARE(future.result(), QStringLiteral("before3"));
+}
+
+void tst_Threaded::testMoveOnlyArgumentAndResult()
+{
+    ThreadPool pool(1);
+    auto call = threaded(&pool, [](std::unique_ptr<int> value) { return std::make_unique<QString>(QString::number(*value * 2)); });
+    auto argument = std::make_unique<int>(21);
+    QFuture<std::unique_ptr<QString>> future = call(std::move(argument));
+    QVERIFY(!argument); // moved into the job at the call
+    QTRY_VERIFY_WITH_TIMEOUT(future.isFinished(), waitMs);
+    std::unique_ptr<QString> result = future.takeResult();
+    QVERIFY(result);
+    QCOMPARE(*result, QStringLiteral("42"));
+}
+
+void tst_Threaded::testVoidResult()
+{
+    ThreadPool pool(1);
+    std::atomic<int> total{0};
+    QFuture<void> future = threaded(&pool, [&total](int n) { total += n; })(3);
+    QTRY_VERIFY_WITH_TIMEOUT(future.isFinished(), waitMs);
+    future.waitForFinished();
+    QVERIFY(!future.isCanceled());
+    QCOMPARE(total.load(), 3);
+}
+
+void tst_Threaded::testFunctionPointer()
+{
+    ThreadPool pool(1);
+    QFuture<int> future = threaded(&pool, plusOne)(41);
+    QFuture<QString> reference = threaded(&pool, greeting)();
+    QTRY_VERIFY_WITH_TIMEOUT(future.isFinished() && reference.isFinished(), waitMs);
+    QCOMPARE(future.result(), 42);
+    QCOMPARE(reference.result(), QStringLiteral("hello"));
+}
+
+void tst_Threaded::testMemberFunctionPointer()
+{
+    ThreadPool pool(1);
+    // An object passed by value is copied into the job...
+    QFuture<int> copied = threaded(&pool, &Price::withTax)(Price{200}, 10);
+    // ...one passed by pointer is the caller's own.
+    Account account;
+    account.balance = 10;
+    QFuture<int> shared = threaded(&pool, &Account::deposit)(&account, 5);
+    QTRY_VERIFY_WITH_TIMEOUT(copied.isFinished() && shared.isFinished(), waitMs);
+    QCOMPARE(copied.result(), 220);
+    QCOMPARE(shared.result(), 15);
+    QCOMPARE(account.balance.load(), 15);
+}
+
+void tst_Threaded::testFunctor()
+{
+    ThreadPool pool(1);
+    QFuture<int> future = threaded(&pool, Scale{3})(14);
+    QTRY_VERIFY_WITH_TIMEOUT(future.isFinished(), waitMs);
+    QCOMPARE(future.result(), 42);
+}
+
+void tst_Threaded::testStdFunction()
+{
+    ThreadPool pool(1);
+    const std::function<QString(int)> describe = [](int x) { return QStringLiteral("#%1").arg(x); };
+    QFuture<QString> future = threaded(&pool, describe)(7);
+    QTRY_VERIFY_WITH_TIMEOUT(future.isFinished(), waitMs);
+    QCOMPARE(future.result(), QStringLiteral("#7"));
+}
+
+void tst_Threaded::testLambda()
+{
+    ThreadPool pool(1);
+    auto call = threaded(&pool, [prefix = QStringLiteral("n=")](int x) -> QString { return prefix + QString::number(x); });
+    QFuture<QString> first = call(1);
+    QFuture<QString> second = call(2); // each call runs its own copy of the lambda
+    QTRY_VERIFY_WITH_TIMEOUT(first.isFinished() && second.isFinished(), waitMs);
+    QCOMPARE(first.result(), QStringLiteral("n=1"));
+    QCOMPARE(second.result(), QStringLiteral("n=2"));
+}
+
+void tst_Threaded::testExceptionFromResult()
+{
+    ThreadPool pool(1);
+    QFuture<int> future = threaded(&pool, [](int code) -> int { throw CodedError(code); })(7);
+    QTRY_VERIFY_WITH_TIMEOUT(future.isFinished(), waitMs);
+    QCOMPARE(thrownCode([&] { (void)future.result(); }), 7);
+    QCOMPARE(pool.statistics().failed, 1);
+}
+
+void tst_Threaded::testExceptionFromWaitForFinished()
+{
+    ThreadPool pool(1);
+    QFuture<int> valued = threaded(&pool, [](int code) -> int { throw CodedError(code); })(8);
+    QFuture<void> empty = threaded(&pool, [] { throw CodedError(9); })();
+    QTRY_VERIFY_WITH_TIMEOUT(valued.isFinished() && empty.isFinished(), waitMs);
+    QCOMPARE(thrownCode([&] { valued.waitForFinished(); }), 8);
+    QCOMPARE(thrownCode([&] { empty.waitForFinished(); }), 9);
+}
+
+void tst_Threaded::testExceptionFromThenOnFailed()
+{
+    Gate gate;
+    ThreadPool pool(1);
+    const auto cleanup = qScopeGuard([&] { gate.openAll(); });
+    QFuture<int> future = threaded(&pool, [&gate](int code) -> int {
+        gate.open.tryAcquire(1, waitMs);
+        throw CodedError(code);
+    })(11);
+    // Attached while the job is held, so the failure reaches a waiting chain.
+    QFuture<int> handled = future.then([](int value) { return value * 100; }) // skipped: the job failed
+                               .onFailed([](const std::logic_error &) { return -2; }) // not the thrown type
+                               .onFailed([](const CodedError &error) { return error.code; });
+    gate.open.release();
+    QTRY_VERIFY_WITH_TIMEOUT(handled.isFinished(), waitMs);
+    QCOMPARE(handled.result(), 11);
+}
+
+void tst_Threaded::testExceptionFromCoAwait()
+{
+    Gate gate;
+    ThreadPool pool(1);
+    const auto cleanup = qScopeGuard([&] { gate.openAll(); });
+    QFuture<int> future = threaded(&pool, [&gate](int code) -> int {
+        gate.open.tryAcquire(1, waitMs);
+        throw CodedError(code);
+    })(13);
+    // Released from the event loop, so the coroutine is suspended in co_await when the job fails.
+    QTimer::singleShot(0, this, [&gate] { gate.open.release(); });
+    const std::optional<int> code = waitForTask(codeOfAwaitedFailure(future));
+    QVERIFY(code.has_value());
+    QCOMPARE(*code, 13);
+}
+
+void tst_Threaded::testNonStdExceptionRethrownAsInt()
+{
+    ThreadPool pool(1);
+    QFuture<QString> future = threaded(&pool, []() -> QString { throw 42; })();
+    QTRY_VERIFY_WITH_TIMEOUT(future.isFinished(), waitMs);
+    int caught = 0;
+    try {
+        (void)future.result();
+    } catch (int value) {
+        caught = value;
+    }
+    QCOMPARE(caught, 42);
+
+    QFuture<QString> handled = future.onFailed([](int value) { return QString::number(value); });
+    QTRY_VERIFY_WITH_TIMEOUT(handled.isFinished(), waitMs);
+    QCOMPARE(handled.result(), QStringLiteral("42"));
+}
+
+void tst_Threaded::testCancelledBeforeStartNeverRuns()
+{
+    Gate gate;
+    std::atomic<bool> ran{false};
+    ThreadPool pool(1);
+    const auto cleanup = qScopeGuard([&] { gate.openAll(); });
+    pool.setStarvationTimeout(QtOffload::Forever); // no overflow thread may take the job early
+    (void)threaded(&pool, gate.job())();
+    QVERIFY(gate.started.tryAcquire(1, waitMs));
+
+    QFuture<void> future = threaded(&pool, [&ran] { ran = true; })();
+    future.cancel();
+    gate.open.release();
+    QVERIFY(pool.waitForDone(10s));
+    QVERIFY(future.isCanceled());
+    QVERIFY(future.isFinished());
+    QVERIFY(!ran);
+    QCOMPARE(pool.statistics().cancelled, 1);
+}
+
+void tst_Threaded::testStopTokenOnPool()
+{
+    ThreadPool pool(1);
+    QSemaphore started;
+    std::atomic<bool> sawStop{false};
+    QFuture<int> future = threaded(&pool, [&](QtOffload::StopToken stop, int limit) {
+        started.release();
+        for (int i = 0; i < limit; ++i) {
+            if (stop.waitFor(10ms)) {
+                sawStop = true;
+                return i;
+            }
+        }
+        return -1;
+    })(waitMs / 10);
+    QVERIFY(started.tryAcquire(1, waitMs));
+    future.cancel();
+    QTRY_VERIFY_WITH_TIMEOUT(future.isFinished(), waitMs);
+    QVERIFY(sawStop);
+}
+
+void tst_Threaded::testQThreadPool()
+{
+    QThreadPool qtPool;
+    qtPool.setMaxThreadCount(1);
+    QFuture<QString> named = threaded(&qtPool, [](int x) -> QString {
+        return QString::number(x * 2) + QLatin1Char(' ') + QThread::currentThread()->objectName();
+    })(21);
+    QFuture<int> failing = threaded(&qtPool, [](int code) -> int { throw CodedError(code); })(5);
+    QFuture<std::unique_ptr<int>> moveOnly = threaded(&qtPool, [](std::unique_ptr<int> p) { return p; })(std::make_unique<int>(3));
+    QTRY_VERIFY_WITH_TIMEOUT(named.isFinished() && failing.isFinished() && moveOnly.isFinished(), waitMs);
+
+    const QString result = named.result();
+    QVERIFY2(result.startsWith(QStringLiteral("42 ")), qPrintable(result));
+    QVERIFY2(!result.contains(QStringLiteral("QtOffload")), qPrintable(result)); // a QThreadPool thread, none of ours
+    QCOMPARE(thrownCode([&] { (void)failing.result(); }), 5);
+    QCOMPARE(*moveOnly.takeResult(), 3);
+    QVERIFY(qtPool.waitForDone(waitMs));
+}
+
+void tst_Threaded::testQThreadPoolCancelledBeforeStartNeverRuns()
+{
+    Gate gate;
+    std::atomic<bool> ran{false};
+    QThreadPool qtPool;
+    qtPool.setMaxThreadCount(1);
+    const auto cleanup = qScopeGuard([&] { gate.openAll(); qtPool.waitForDone(waitMs); });
+    (void)threaded(&qtPool, gate.job())();
+    QVERIFY(gate.started.tryAcquire(1, waitMs));
+
+    QFuture<void> future = threaded(&qtPool, [&ran] { ran = true; })();
+    future.cancel();
+    gate.open.release();
+    QVERIFY(qtPool.waitForDone(waitMs));
+    QVERIFY(future.isCanceled());
+    QVERIFY(!ran);
+}
+
+void tst_Threaded::testNullPoolThrows()
+{
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, (void)threaded(static_cast<ThreadPool *>(nullptr), plusOne));
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, (void)threaded(static_cast<QThreadPool *>(nullptr), plusOne));
+}
+
+void tst_Threaded::testThenWithContextRunsOnContextThread()
+{
+    Gate gate;
+    ThreadPool pool(1);
+    const auto cleanup = qScopeGuard([&] { gate.openAll(); });
+    QObject context; // lives in this test's (the main) thread
+    QFuture<QThread *> future = threaded(&pool, [&gate] {
+        gate.open.tryAcquire(1, waitMs);
+        return QThread::currentThread();
+    })();
+    // Attached while the job is held, so the job's own thread finishes the future.
+    QFuture<std::pair<QThread *, QThread *>> continued = future.then(&context, [](QThread *jobThread) {
+        return std::pair(jobThread, QThread::currentThread());
+    });
+    gate.open.release();
+    QTRY_VERIFY_WITH_TIMEOUT(continued.isFinished(), waitMs);
+    const auto [jobThread, continuationThread] = continued.result();
+    QVERIFY(jobThread != QThread::currentThread());
+    QCOMPARE(continuationThread, QThread::currentThread());
+}
+
+void tst_Threaded::testDestroyedPoolThrowsShutdownError()
+{
+    auto pool = std::make_unique<ThreadPool>(1);
+    auto call = threaded(pool.get(), plusOne);
+    QFuture<int> before = call(1);
+    QTRY_VERIFY_WITH_TIMEOUT(before.isFinished(), waitMs);
+    QCOMPARE(before.result(), 2);
+    pool.reset();
+    QVERIFY_THROWS_EXCEPTION(QtOffload::ShutdownError, (void)call(2));
+
+    auto qtPool = std::make_unique<QThreadPool>();
+    auto qtCall = threaded(qtPool.get(), plusOne);
+    qtPool.reset();
+    QVERIFY_THROWS_EXCEPTION(QtOffload::ShutdownError, (void)qtCall(3));
+}
+
+void tst_Threaded::testCoAwaitKeepsEventLoopResponsive()
+{
+    // QCoro's EventLoopChecker idea, made deterministic: the job can only
+    // finish after the event loop ticked a timer three times while the
+    // coroutine awaited it.
+    ThreadPool pool(1);
+    QSemaphore enoughTicks;
+    int ticks = 0;
+    QTimer ticker;
+    ticker.setInterval(5ms);
+    connect(&ticker, &QTimer::timeout, this, [&] {
+        if (++ticks == 3)
+            enoughTicks.release();
+    });
+    ticker.start();
+    QFuture<bool> job = threaded(&pool, [&enoughTicks] { return enoughTicks.tryAcquire(1, waitMs); })();
+    const std::optional<bool> finished = waitForTask(awaitValue(job));
+    ticker.stop();
+    QVERIFY(finished.has_value());
+    QVERIFY(*finished);
+    QVERIFY(ticks >= 3);
+}
+
+QTEST_GUILESS_MAIN(tst_Threaded)
+
+#include "tst_threaded.moc"
