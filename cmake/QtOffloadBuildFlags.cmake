@@ -21,10 +21,11 @@ endif()
 # ignore_noninstrumented_modules: Debian's Qt is not built with TSan, so the
 # pthread calls inside it (QWaitCondition, QMutex's futex) carry no
 # happens-before edges TSan can see; races are still reported for every
-# access made from our instrumented code.
+# access made from our instrumented code. die_after_fork=0: tests that run
+# themselves as a child (QProcess) fork a multi-threaded process.
 set(QTOFFLOAD_TEST_ENVIRONMENT
     "QT_QPA_PLATFORM=offscreen"
-    "TSAN_OPTIONS=halt_on_error=1 second_deadlock_stack=1 ignore_noninstrumented_modules=1 suppressions=${PROJECT_SOURCE_DIR}/tests/sanitizers/tsan.supp"
+    "TSAN_OPTIONS=halt_on_error=1 second_deadlock_stack=1 ignore_noninstrumented_modules=1 die_after_fork=0 suppressions=${PROJECT_SOURCE_DIR}/tests/sanitizers/tsan.supp"
     "ASAN_OPTIONS=detect_leaks=1 abort_on_error=1"
     "LSAN_OPTIONS=suppressions=${PROJECT_SOURCE_DIR}/tests/sanitizers/lsan.supp print_suppressions=0"
     "UBSAN_OPTIONS=print_stacktrace=1 halt_on_error=1")

@@ -11,7 +11,7 @@ namespace QtOffload {
 namespace detail {
 
 template<typename Fn, typename... Args>
-concept TakesStopToken = std::is_invocable_v<const Fn &, StopToken, std::decay_t<Args> &&...>;
+concept TakesStopToken = std::is_invocable_v<Fn &, StopToken, std::decay_t<Args> &&...>;
 
 //! What threaded() and threadedSeparate() return: each call submits one job.
 template<typename Fn>
@@ -36,7 +36,8 @@ public:
             m_executor.submit(std::move(job));
             return future;
         } else {
-            using R = ResultType<std::invoke_result_t<const Fn &, std::decay_t<Args> &&...>>;
+            // Each job calls its own copy of f, so a mutable lambda is fine.
+            using R = ResultType<std::invoke_result_t<Fn &, std::decay_t<Args> &&...>>;
             if constexpr (IsQCoroGenerator<R>::value) {
                 // The seed's @threaded on a generator function returns an IteratorWrapper.
                 return makeGenerator<void>(m_executor, defaultIterableMaxSize(), m_fn, std::forward<Args>(args)...);
