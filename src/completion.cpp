@@ -4,6 +4,7 @@
 #include "lifecycle_p.h"
 
 #include <QtCore/QEventLoop>
+#include <QtCore/QScopeGuard>
 #include <QtCore/QThread>
 #include <QtCore/QTimer>
 
@@ -89,8 +90,17 @@ void Completion::wait(const WaitTarget &target, std::chrono::milliseconds timeou
     QTOFFLOAD_HAPPENS_AFTER(this);
 }
 
+void Completion::setWatcher(QObject *watcher)
+{
+    m_watcher = watcher;
+}
+
 void Completion::waitInEventLoop()
 {
+    const auto dropWatcher = qScopeGuard([this] {
+        if (m_watcher && m_watcher->thread() == QThread::currentThread())
+            delete m_watcher.data();
+    });
     QEventLoop loop;
     QTimer cancelProbe; // a cancelled-but-unfinished future notifies nobody
     {

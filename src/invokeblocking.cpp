@@ -90,6 +90,10 @@ QObject *invokerFor(QThread *thread)
     // Fine even if the thread has only just started and has no dispatcher
     // yet: the event waits in its queue.
     invoker->moveToThread(thread);
+    // A thread that ends without running the call would keep the invoker and
+    // its queued event forever; deleting the invoker drops the event, which
+    // fails the caller's wait at once.
+    QObject::connect(thread, &QThread::finished, invoker, [invoker] { delete invoker; }, Qt::DirectConnection);
     return invoker;
 }
 

@@ -67,8 +67,16 @@ public:
     */
     void wait(const WaitTarget &target, std::chrono::milliseconds timeout);
 
-    //! Runs a nested event loop in the calling thread until completed, then throws what the status says.
+    /*!
+      Runs a nested event loop in the calling thread until completed, then
+      throws what the status says. A watcher registered with setWatcher() in
+      this thread is deleted on the way out: no later loop may turn to
+      deliver its deleteLater().
+    */
     void waitInEventLoop();
+
+    //! The QFutureWatcher that completes this one, if any.
+    void setWatcher(QObject *watcher);
 
     Status status() const;
 
@@ -85,6 +93,7 @@ private:
     QFuture<void> m_watched;
     bool m_watching = false; // a default QFuture reports cancelled, so it can't stand for "none"
     std::function<void()> m_onFinished;
+    QPointer<QObject> m_watcher; // touched only in the watcher's thread
 };
 
 template<typename T>
@@ -193,9 +202,12 @@ void observeFuture(QFuture<T> future, const std::shared_ptr<CompletionOf<T>> &co
     });
     // A cancel that nobody follows with finish() must still end the wait.
     QObject::connect(watcher, &QFutureWatcherBase::canceled, watcher, [watcher, completion] {
-        if (isCancelledWithoutError(QFuture<void>(watcher->future())))
+        if (isCancelledWithoutError(QFuture<void>(watcher->future()))) {
             completion->cancel();
+            watcher->deleteLater(); // such a future may never say finished
+        }
     });
+    completion->setWatcher(watcher);
     watcher->setFuture(std::move(future));
 }
 

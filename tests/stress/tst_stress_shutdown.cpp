@@ -538,8 +538,7 @@ private Q_SLOTS:
     }
 
     // The application object itself goes away with work in flight (in a child process, since
-    // the test's own application must outlive the test). Last: under ThreadSanitizer, Qt's
-    // QProcess spawn makes this process refuse to start threads afterwards.
+    // the test's own application must outlive the test).
     void testApplicationDestroyedWithWorkInFlight()
     {
         QProcess child;

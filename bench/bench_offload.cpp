@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: MIT
+// One run, QtOffload side by side with Qt's own way of doing the same thing.
+// Each figure: one warm-up, then the median of REPS repetitions.
+// Usage: bench_offload [repetitions]
+
+#include <QtOffload/QtOffload>
+
+#include <QtConcurrent/QtConcurrent>
+#include <QtCore/QCoreApplication>
+#include <QtCore/QElapsedTimer>
+#include <QtCore/QEventLoop>
+#include <QtCore/QFile>
+#include <QtCore/QFutureWatcher>
+#include <QtCore/QPromise>
+#include <QtCore/QSysInfo>
+#include <QtCore/QThread>
+#include <QtCore/QTimer>
+
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <vector>
+
+using namespace QtOffload;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+int repetitions = 5;
+
+double median(std::vector<double> values)
+{
+    std::sort(values.begin(), values.end());
+    return values[values.size() / 2];
+}
+
+//! Warm-up once, then the median of the repetitions; \a run returns a figure.
+double measure(const std::function<double()> &run)
+{
+    run();
+    std::vector<double> figures;
+    for (int i = 0; i < repetitions; ++i)
+        figures.push_back(run());
+    return median(figures);
+}
+
+double nanosecondsSince(Clock::time_point start, int count)
+{
+    return std::chrono::duration<double, std::nano>(Clock::now() - start).count() / count;
+}
+
+//! The longest lateness of a 1 ms timer on this thread while \a work runs its event loop.
+class StallMeter
+{
+public:
+    StallMeter()
+    {
+        QObject::connect(&m_timer, &QTimer::timeout, [this] {
+            const qint64 now = m_clock.nsecsElapsed();
+            m_worst = std::max(m_worst, now - m_last - 1'000'000);
+            m_last = now;
+        });
+        m_timer.setTimerType(Qt::PreciseTimer);
+        m_clock.start();
+        m_last = m_clock.nsecsElapsed();
+        m_timer.start(1);
+    }
+    double worstMs() const { return double(m_worst) / 1e6; }
+
+private:
+    QTimer m_timer;
+    QElapsedTimer m_clock;
+    qint64 m_last = 0;
+    qint64 m_worst = 0;
+};
+
+constexpr int burstJobs = 200'000;
+
+double threadedBurst(ThreadPool &pool)
+{
+    auto add = threaded(&pool, [](int x) { return x + 1; });
+    const auto start = Clock::now();
+    std::vector<QFuture<int>> futures;
+    futures.reserve(burstJobs);
+    for (int i = 0; i < burstJobs; ++i)
+        futures.push_back(add(i));
+    long long sum = 0;
+    for (auto &future : futures)
+        sum += future.result();
+    if (sum == 42)
+        std::puts("");
+    return nanosecondsSince(start, burstJobs);
+}
+
+double concurrentBurst()
+{
+    const auto start = Clock::now();
+    std::vector<QFuture<int>> futures;
+    futures.reserve(burstJobs);
+    for (int i = 0; i < burstJobs; ++i)
+        futures.push_back(QtConcurrent::run([i] { return i + 1; }));
+    long long sum = 0;
+    for (auto &future : futures)
+        sum += future.result();
+    if (sum == 42)
+        std::puts("");
+    return nanosecondsSince(start, burstJobs);
+}
+
+double rawStartBurst()
+{
+    std::atomic<long long> sum{0};
+    const auto start = Clock::now();
+    for (int i = 0; i < burstJobs; ++i)
+        QThreadPool::globalInstance()->start([i, &sum] { sum.fetch_add(i + 1, std::memory_order_relaxed); });
+    QThreadPool::globalInstance()->waitForDone();
+    return nanosecondsSince(start, burstJobs);
+}
+
+constexpr int roundTrips = 5'000;
+
+//! Sequential event thread -> worker -> .then(context) round trips, inside a running loop.
+template<typename Submit>
+double roundTrip(Submit submit)
+{
+    QEventLoop loop;
+    QObject context;
+    int left = roundTrips;
+    Clock::time_point start;
+    std::function<void()> next = [&] {
+        submit().then(&context, [&](int) {
+            if (--left == 0)
+                loop.quit();
+            else
+                next();
+        });
+    };
+    QTimer::singleShot(0, &loop, [&] {
+        start = Clock::now();
+        next();
+    });
+    loop.exec();
+    return nanosecondsSince(start, roundTrips);
+}
+
+constexpr int blockingCalls = 10'000;
+
+//! A worker calls into the main thread blockingCalls times; the main loop serves them.
+template<typename Call>
+double blockingRoundTrip(QObject *context, Call call)
+{
+    QEventLoop loop;
+    double result = 0;
+    QThread *worker = QThread::create([&] {
+        const auto start = Clock::now();
+        int sum = 0;
+        for (int i = 0; i < blockingCalls; ++i)
+            sum += call(context, i);
+        result = nanosecondsSince(start, blockingCalls);
+        if (sum == 42)
+            std::puts("");
+        QMetaObject::invokeMethod(&loop, &QEventLoop::quit, Qt::QueuedConnection);
+    });
+    worker->start();
+    loop.exec();
+    worker->wait();
+    delete worker;
+    return result;
+}
+
+constexpr int streamItems = 1'000'000;
+
+struct StreamFigures
+{
+    double nsPerItem = 0;
+    double worstStallMs = 0;
+};
+
+StreamFigures generatorStream(qsizetype maxSize)
+{
+    StallMeter stall;
+    QEventLoop loop;
+    auto generator = threadedIterable([](Sink<int> &out) {
+        for (int i = 0; i < streamItems; ++i) {
+            if (!out.yield(i))
+                return;
+        }
+    }, maxSize)();
+    long long sum = 0;
+    generator->onChunk(&loop, [&sum](const int &value) { sum += value; });
+    QObject::connect(generator.get(), &QtGenerator::finished, &loop, &QEventLoop::quit);
+    const auto start = Clock::now();
+    loop.exec();
+    const double ns = nanosecondsSince(start, streamItems);
+    if (sum != (long long)streamItems * (streamItems - 1) / 2)
+        qFatal("generator stream lost items");
+    return {ns, stall.worstMs()};
+}
+
+StreamFigures promiseStream()
+{
+    StallMeter stall;
+    QEventLoop loop;
+    QFutureWatcher<int> watcher;
+    long long sum = 0;
+    QObject::connect(&watcher, &QFutureWatcher<int>::resultsReadyAt, &loop, [&](int begin, int end) {
+        for (int i = begin; i < end; ++i)
+            sum += watcher.resultAt(i);
+    });
+    QObject::connect(&watcher, &QFutureWatcher<int>::finished, &loop, &QEventLoop::quit);
+    const auto start = Clock::now();
+    watcher.setFuture(QtConcurrent::run([](QPromise<int> &promise) {
+        for (int i = 0; i < streamItems; ++i)
+            promise.addResult(i);
+    }));
+    loop.exec();
+    const double ns = nanosecondsSince(start, streamItems);
+    if (sum != (long long)streamItems * (streamItems - 1) / 2)
+        qFatal("QPromise stream lost items");
+    return {ns, stall.worstMs()};
+}
+
+QString cpuModel()
+{
+    QFile cpuinfo(QStringLiteral("/proc/cpuinfo"));
+    if (cpuinfo.open(QIODevice::ReadOnly)) {
+        for (QByteArray line = cpuinfo.readLine(); !line.isEmpty(); line = cpuinfo.readLine()) {
+            if (line.startsWith("model name"))
+                return QString::fromUtf8(line.mid(line.indexOf(':') + 1).trimmed());
+        }
+    }
+    return QSysInfo::currentCpuArchitecture();
+}
+
+void row(const char *what, const char *ours, double oursValue, const char *theirs, double theirsValue, const char *unit,
+         bool higherIsBetter = false)
+{
+    const double ratio = higherIsBetter ? oursValue / theirsValue : theirsValue / oursValue;
+    std::printf("| %s | %s: %.1f %s | %s: %.1f %s | %.2fx |\n", what, ours, oursValue, unit, theirs, theirsValue, unit, ratio);
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    if (argc > 1)
+        repetitions = std::max(1, QByteArray(argv[1]).toInt());
+
+    std::printf("QtOffload benchmarks: %s, %d cores, Qt %s, QCoro 0.8, g++ %d.%d, %s build, "
+                "median of %d runs after one warm-up\n\n",
+                qPrintable(cpuModel()), QThread::idealThreadCount(), qVersion(), __GNUC__, __GNUC_MINOR__,
+#if defined(NDEBUG)
+                "optimised (-O2)",
+#else
+                "debug",
+#endif
+                repetitions);
+    std::printf("| what | QtOffload | Qt | speed-up |\n|---|---|---|---|\n");
+
+    ThreadPool pool(QThread::idealThreadCount(), QStringLiteral("bench"));
+    const double ours = measure([&] { return threadedBurst(pool); });
+    const double concurrent = measure(concurrentBurst);
+    const double raw = measure(rawStartBurst);
+    row("200k jobs submitted, then all results read (per job)", "threaded on ThreadPool", ours,
+        "QtConcurrent::run", concurrent, "ns");
+    row("200k jobs, no result (per job)", "threaded on ThreadPool", ours, "QThreadPool::start", raw, "ns");
+
+    auto increment = threaded(&pool, [] { return 1; });
+    const double oursTrip = measure([&] { return roundTrip([&] { return increment(); }); });
+    const double concurrentTrip = measure([] { return roundTrip([] { return QtConcurrent::run([] { return 1; }); }); });
+    row("event thread -> worker -> .then(context) round trip", "threaded", oursTrip / 1000, "QtConcurrent::run",
+        concurrentTrip / 1000, "us");
+
+    QObject context;
+    const double oursBlocking = measure([&] {
+        return blockingRoundTrip(&context, [](QObject *target, int i) { return invokeBlocking(target, [i] { return i; }); });
+    });
+    const double qtBlocking = measure([&] {
+        return blockingRoundTrip(&context, [](QObject *target, int i) {
+            int value = 0;
+            QMetaObject::invokeMethod(target, [i] { return i; }, Qt::BlockingQueuedConnection, &value);
+            return value;
+        });
+    });
+    row("worker -> main thread blocking call", "invokeBlocking", oursBlocking / 1000, "BlockingQueuedConnection",
+        qtBlocking / 1000, "us");
+
+    StreamFigures small, large, promise;
+    std::vector<double> smallNs, largeNs, promiseNs;
+    generatorStream(1024); // warm-up
+    for (int i = 0; i < repetitions; ++i) {
+        const auto s = generatorStream(2);
+        const auto l = generatorStream(1024);
+        const auto p = promiseStream();
+        smallNs.push_back(s.nsPerItem);
+        largeNs.push_back(l.nsPerItem);
+        promiseNs.push_back(p.nsPerItem);
+        small.worstStallMs = std::max(small.worstStallMs, s.worstStallMs);
+        large.worstStallMs = std::max(large.worstStallMs, l.worstStallMs);
+        promise.worstStallMs = std::max(promise.worstStallMs, p.worstStallMs);
+    }
+    const double promiseItems = 1e9 / median(promiseNs);
+    row("stream 1M ints, items/s (maxSize 1024)", "generator", 1e9 / median(largeNs), "QPromise + QFutureWatcher",
+        promiseItems, "/s", true);
+    row("stream 1M ints, items/s (maxSize 2)", "generator", 1e9 / median(smallNs), "QPromise + QFutureWatcher",
+        promiseItems, "/s", true);
+    row("longest event-loop stall while streaming (maxSize 1024)", "generator", large.worstStallMs,
+        "QPromise + QFutureWatcher", promise.worstStallMs, "ms");
+    std::printf("\nStall with maxSize 2: %.1f ms.\n", small.worstStallMs);
+    return 0;
+}
