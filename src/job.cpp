@@ -1,6 +1,19 @@
 // SPDX-License-Identifier: MIT
 #include <QtOffload/job.h>
 
+#include <QtCore/QDebug>
+
 namespace QtOffload::detail {
 Job::~Job() = default;
+
+void warnUnhandled(const std::exception_ptr &error) noexcept
+{
+    try {
+        std::rethrow_exception(error);
+    } catch (const std::exception &e) {
+        qWarning("QtOffload: a job started with ThreadPool::start() threw: %s", e.what());
+    } catch (...) {
+        qWarning("QtOffload: a job started with ThreadPool::start() threw a non-std::exception");
+    }
 }
+} // namespace QtOffload::detail

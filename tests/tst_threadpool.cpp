@@ -74,6 +74,8 @@ private Q_SLOTS:
     void testRunReturnsValue();
     void testRunMoveOnlyArgumentAndResult();
     void testRunRethrowsJobException();
+    void testStartRunsWithoutFuture();
+    void testStartWarnsAndCountsEscapedException();
     void testStatisticsAddUp();
     void testRunningCountsOnlyStartedJobs();
     void testWaitForDone();
@@ -176,6 +178,36 @@ void tst_ThreadPool::testRunRethrowsJobException()
     QTRY_VERIFY_WITH_TIMEOUT(future.isFinished(), waitMs);
     QVERIFY_THROWS_EXCEPTION(std::out_of_range, future.waitForFinished());
     QTRY_COMPARE_WITH_TIMEOUT(pool.statistics().failed, 1, waitMs);
+}
+
+void tst_ThreadPool::testStartRunsWithoutFuture()
+{
+    ThreadPool pool(2, QStringLiteral("start"));
+    QSemaphore done;
+    std::atomic<int> sum{0};
+    auto moveOnly = std::make_unique<int>(40);
+    pool.start([&sum, &done](std::unique_ptr<int> value, int extra) {
+        sum += *value + extra;
+        done.release();
+    }, std::move(moveOnly), 2);
+    QVERIFY(done.tryAcquire(1, waitMs));
+    QCOMPARE(sum.load(), 42);
+    QVERIFY(pool.waitForDone(std::chrono::milliseconds(waitMs)));
+    QCOMPARE(pool.statistics().succeeded, 1);
+
+    QVERIFY(pool.shutdown().isEmpty());
+    QVERIFY_THROWS_EXCEPTION(QtOffload::ShutdownError, pool.start([] {}));
+}
+
+void tst_ThreadPool::testStartWarnsAndCountsEscapedException()
+{
+    ThreadPool pool(1, QStringLiteral("start-throws"));
+    QTest::ignoreMessage(QtWarningMsg, "QtOffload: a job started with ThreadPool::start() threw: planned failure");
+    QTest::ignoreMessage(QtWarningMsg, "QtOffload: a job started with ThreadPool::start() threw a non-std::exception");
+    pool.start([] { throw std::runtime_error("planned failure"); });
+    pool.start([] { throw 42; });
+    QVERIFY(pool.waitForDone(std::chrono::milliseconds(waitMs)));
+    QCOMPARE(pool.statistics().failed, 2);
 }
 
 void tst_ThreadPool::testStatisticsAddUp()

@@ -111,6 +111,34 @@ private:
     bool m_hasStop = false;
 };
 
+//! Reports an exception that escaped a job nobody waits for.
+QTOFFLOAD_EXPORT void warnUnhandled(const std::exception_ptr &error) noexcept;
+
+//! A callable run once with no future (ThreadPool::start()).
+template<typename Body>
+class CallJob final : public Job
+{
+public:
+    explicit CallJob(Body body) : m_body(std::move(body)) {}
+
+    JobOutcome run() noexcept override
+    {
+        ContextScope scope(m_context);
+        try {
+            std::invoke(m_body);
+            return JobOutcome::Succeeded;
+        } catch (...) {
+            warnUnhandled(std::current_exception());
+            return JobOutcome::Failed;
+        }
+    }
+    void cancel() noexcept override {}
+
+private:
+    Body m_body;
+    Context m_context = Context::capture();
+};
+
 /*!
   Binds \a f and copies/moves of \a args into a nullary callable: arguments
   are decay-copied at call time (never references to the caller's stack) and

@@ -41,7 +41,7 @@ public:
         int threads = 0;            //!< worker threads alive now (overflow included)
         qint64 submitted = 0;       //!< jobs accepted by submit()
         qint64 succeeded = 0;       //!< jobs that returned normally
-        qint64 failed = 0;          //!< jobs that threw (the exception went to their future)
+        qint64 failed = 0;          //!< jobs that threw (the exception went to their future, or a warning for start())
         qint64 cancelled = 0;       //!< jobs cancelled before they started
         qint64 queued = 0;          //!< waiting for a thread now
         qint64 running = 0;         //!< running now
@@ -78,6 +78,19 @@ public:
     auto run(F &&f, Args &&...args)
     {
         return detail::submitCall(Executor(this), std::forward<F>(f), std::forward<Args>(args)...);
+    }
+
+    /*!
+      Fire and forget, like QThreadPool::start(): runs f(args...) on the pool
+      with no future to allocate or report to. An exception escaping f is
+      reported with qWarning and counted as failed. Throws ShutdownError
+      while the pool is being destroyed. Thread: any.
+    */
+    template<typename F, typename... Args>
+    void start(F &&f, Args &&...args)
+    {
+        auto body = detail::bindArguments(std::forward<F>(f), std::forward<Args>(args)...);
+        submit(std::make_unique<detail::CallJob<decltype(body)>>(std::move(body)));
     }
 
     //! Queues a job. Throws ShutdownError (and cancels the job) while the pool is being destroyed.
