@@ -14,6 +14,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <type_traits>
 #include <utility>
 
@@ -63,7 +64,6 @@ public:
     {
         stop.watchCancellation(m_promise);
         m_stop = std::move(stop);
-        m_hasStop = true;
     }
 
     JobOutcome run() noexcept override
@@ -99,16 +99,15 @@ public:
 
     void requestStop() noexcept override
     {
-        if (m_hasStop)
-            m_stop.requestStop();
+        if (m_stop)
+            m_stop->requestStop();
     }
 
 private:
     Body m_body;
     Context m_context;
     QFutureInterface<R> m_promise;
-    StopSource m_stop;
-    bool m_hasStop = false;
+    std::optional<StopSource> m_stop; // most jobs take no StopToken: no state to allocate
 };
 
 //! Reports an exception that escaped a job nobody waits for.
