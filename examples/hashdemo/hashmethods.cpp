@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: MIT
+#include "hashmethods.h"
+
+#include <QtOffload/QtOffload>
+
+#include <QtConcurrent/QtConcurrent>
+#include <QtCore/QCoreApplication>
+#include <QtCore/QCryptographicHash>
+#include <QtCore/QFile>
+#include <QtCore/QFutureWatcher>
+#include <QtCore/QPromise>
+
+#include <memory>
+
+namespace {
+
+//! What the workers report: bytes hashed so far, and the digest at the end.
+struct HashProgress
+{
+    qint64 bytesDone = 0;
+    QByteArray sha256; // set on the last report only
+};
+
+class GeneratorMethod final : public HashMethod
+{
+public:
+    using HashMethod::HashMethod;
+    QString name() const override { return QStringLiteral("QtOffload generator"); }
+
+    void start(const QString &path) override
+    {
+        // The producer reads and hashes; only progress crosses threads. A
+        // small buffer: the producer never runs far ahead of the screen.
+        m_generator = QtOffload::threadedIterable([](QtOffload::Sink<HashProgress> &out, QString file) {
+            QFile input(file);
+            if (!input.open(QIODevice::ReadOnly))
+                throw std::runtime_error("cannot open " + file.toStdString());
+            QCryptographicHash hash(QCryptographicHash::Sha256);
+            qint64 done = 0;
+            while (!input.atEnd()) {
+                const QByteArray block = input.read(hashBlockBytes);
+                hash.addData(block);
+                done += block.size();
+                if (!out.yield({done, input.atEnd() ? hash.result() : QByteArray()}))
+                    return;
+            }
+        }, 4)(path);
+        m_generator->onChunk(this, [this](const HashProgress &step) {
+            Q_EMIT progress(step.bytesDone);
+            if (!step.sha256.isEmpty())
+                m_digest = step.sha256;
+        });
+        connect(m_generator.get(), &QtOffload::QtGenerator::errorOccurred, this, &HashMethod::failed);
+        connect(m_generator.get(), &QtOffload::QtGenerator::finished, this, [this] { Q_EMIT finished(m_digest); });
+    }
+
+private:
+    std::unique_ptr<QtOffload::TypedGenerator<HashProgress>> m_generator;
+    QByteArray m_digest;
+};
+
+class GuiThreadMethod final : public HashMethod
+{
+public:
+    using HashMethod::HashMethod;
+    QString name() const override { return QStringLiteral("GUI thread"); }
+
+    void start(const QString &path) override
+    {
+        // Deferred so the caller's code runs first, as with the other methods.
+        QMetaObject::invokeMethod(this, [this, path] {
+            QFile input(path);
+            if (!input.open(QIODevice::ReadOnly)) {
+                Q_EMIT failed(input.errorString());
+                return;
+            }
+            QCryptographicHash hash(QCryptographicHash::Sha256);
+            qint64 done = 0;
+            while (!input.atEnd()) {
+                const QByteArray block = input.read(hashBlockBytes);
+                hash.addData(block);
+                done += block.size();
+                if (done % (32 * hashBlockBytes) == 0) { // the usual "keep the UI alive" hack
+                    Q_EMIT progress(done);
+                    QCoreApplication::processEvents();
+                }
+            }
+            Q_EMIT progress(done);
+            Q_EMIT finished(hash.result());
+        }, Qt::QueuedConnection);
+    }
+};
+
+class ConcurrentMethod final : public HashMethod
+{
+public:
+    explicit ConcurrentMethod(QObject *parent) : HashMethod(parent)
+    {
+        connect(&m_watcher, &QFutureWatcher<HashProgress>::resultsReadyAt, this, [this](int begin, int end) {
+            for (int i = begin; i < end; ++i) {
+                const HashProgress step = m_watcher.resultAt(i);
+                Q_EMIT progress(step.bytesDone);
+                if (!step.sha256.isEmpty())
+                    m_digest = step.sha256;
+            }
+        });
+        connect(&m_watcher, &QFutureWatcher<HashProgress>::finished, this, [this] {
+            try {
+                m_watcher.waitForFinished(); // rethrows the worker's exception
+                Q_EMIT finished(m_digest);
+            } catch (const std::exception &e) {
+                Q_EMIT failed(QString::fromUtf8(e.what()));
+            }
+        });
+    }
+    QString name() const override { return QStringLiteral("QtConcurrent + QPromise"); }
+
+    void start(const QString &path) override
+    {
+        m_watcher.setFuture(QtConcurrent::run([](QPromise<HashProgress> &promise, QString file) {
+            QFile input(file);
+            if (!input.open(QIODevice::ReadOnly))
+                throw std::runtime_error("cannot open " + file.toStdString());
+            QCryptographicHash hash(QCryptographicHash::Sha256);
+            qint64 done = 0;
+            while (!input.atEnd()) {
+                const QByteArray block = input.read(hashBlockBytes);
+                hash.addData(block);
+                done += block.size();
+                promise.addResult(HashProgress{done, input.atEnd() ? hash.result() : QByteArray()});
+            }
+        }, path));
+    }
+
+private:
+    QFutureWatcher<HashProgress> m_watcher;
+    QByteArray m_digest;
+};
+
+} // namespace
+
+HashMethod *makeGeneratorMethod(QObject *parent)
+{
+    return new GeneratorMethod(parent);
+}
+
+HashMethod *makeGuiThreadMethod(QObject *parent)
+{
+    return new GuiThreadMethod(parent);
+}
+
+HashMethod *makeConcurrentMethod(QObject *parent)
+{
+    return new ConcurrentMethod(parent);
+}
