@@ -55,6 +55,9 @@ private:
   chunks are never delivered to nobody: with no consumer they wait in the
   bounded buffer.
 
+  The buffered property follows the buffer while chunks are pushed to
+  chunkReady/onChunk; in pull mode (next()) it is refreshed at each next().
+
   Signals, in order: chunkReady() for each chunk, then finished(); when the
   producer throws, errorOccurred() then finished(). One delivery turn takes
   about 2 ms at most, then yields to the event loop, so a fast producer
@@ -127,6 +130,7 @@ protected:
     //! Emits errorOccurred()/finished() once the end is reached and nothing is queued; returns the end.
     detail::ChannelBase::End finishIfEnded();
     void postDrain();
+    void emitBufferedIfChanged();
 
     bool m_pullMode = false;
 
@@ -134,7 +138,6 @@ private:
     void drain();
     void flushReleases();
     void setRunning(bool running);
-    void emitBufferedIfChanged();
 
     std::shared_ptr<detail::ChannelBase> m_channel;
     Executor m_executor;
@@ -434,7 +437,9 @@ private:
             out.emplace(std::move(m_pending.front()));
             m_pending.pop_front();
             chunkDelivered();
-            if (wantsChunkReady())
+            QPointer<QObject> self(this);
+            emitBufferedIfChanged(); // pull mode refreshes buffered at each next()
+            if (self && wantsChunkReady())
                 emitChunk(*out);
             return true;
         }
