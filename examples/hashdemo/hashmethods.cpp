@@ -21,6 +21,31 @@ struct HashProgress
     QByteArray sha256; // set on the last report only
 };
 
+//! Reads and hashes one block per step(); the methods differ only in the thread that calls it.
+class FileHasher
+{
+public:
+    explicit FileHasher(const QString &path) : m_file(path)
+    {
+        if (!m_file.open(QIODevice::ReadOnly))
+            throw std::runtime_error("cannot open " + path.toStdString() + ": " + m_file.errorString().toStdString());
+    }
+    bool atEnd() const { return m_file.atEnd(); }
+    //! Hashes the next block; the digest comes with the last one.
+    HashProgress step()
+    {
+        const QByteArray block = m_file.read(hashBlockBytes);
+        m_hash.addData(block);
+        m_done += block.size();
+        return {m_done, atEnd() ? m_hash.result() : QByteArray()};
+    }
+
+private:
+    QFile m_file;
+    QCryptographicHash m_hash{QCryptographicHash::Sha256};
+    qint64 m_done = 0;
+};
+
 class GeneratorMethod final : public HashMethod
 {
 public:
@@ -32,16 +57,9 @@ public:
         // The producer reads and hashes; only progress crosses threads. A
         // small buffer: the producer never runs far ahead of the screen.
         m_generator = QtOffload::threadedIterable([](QtOffload::Sink<HashProgress> &out, QString file) {
-            QFile input(file);
-            if (!input.open(QIODevice::ReadOnly))
-                throw std::runtime_error("cannot open " + file.toStdString());
-            QCryptographicHash hash(QCryptographicHash::Sha256);
-            qint64 done = 0;
-            while (!input.atEnd()) {
-                const QByteArray block = input.read(hashBlockBytes);
-                hash.addData(block);
-                done += block.size();
-                if (!out.yield({done, input.atEnd() ? hash.result() : QByteArray()}))
+            FileHasher hasher(file);
+            while (!hasher.atEnd()) {
+                if (!out.yield(hasher.step()))
                     return;
             }
         }, 4)(path);
@@ -69,24 +87,21 @@ public:
     {
         // Deferred so the caller's code runs first, as with the other methods.
         QMetaObject::invokeMethod(this, [this, path] {
-            QFile input(path);
-            if (!input.open(QIODevice::ReadOnly)) {
-                Q_EMIT failed(input.errorString());
-                return;
-            }
-            QCryptographicHash hash(QCryptographicHash::Sha256);
-            qint64 done = 0;
-            while (!input.atEnd()) {
-                const QByteArray block = input.read(hashBlockBytes);
-                hash.addData(block);
-                done += block.size();
-                if (done % (32 * hashBlockBytes) == 0) { // the usual "keep the UI alive" hack
-                    Q_EMIT progress(done);
-                    QCoreApplication::processEvents();
+            try {
+                FileHasher hasher(path);
+                HashProgress step;
+                while (!hasher.atEnd()) {
+                    step = hasher.step();
+                    if (step.bytesDone % (32 * hashBlockBytes) == 0) { // the usual "keep the UI alive" hack
+                        Q_EMIT progress(step.bytesDone);
+                        QCoreApplication::processEvents();
+                    }
                 }
+                Q_EMIT progress(step.bytesDone);
+                Q_EMIT finished(step.sha256);
+            } catch (const std::exception &e) {
+                Q_EMIT failed(QString::fromUtf8(e.what()));
             }
-            Q_EMIT progress(done);
-            Q_EMIT finished(hash.result());
         }, Qt::QueuedConnection);
     }
 };
@@ -118,17 +133,9 @@ public:
     void start(const QString &path) override
     {
         m_watcher.setFuture(QtConcurrent::run([](QPromise<HashProgress> &promise, QString file) {
-            QFile input(file);
-            if (!input.open(QIODevice::ReadOnly))
-                throw std::runtime_error("cannot open " + file.toStdString());
-            QCryptographicHash hash(QCryptographicHash::Sha256);
-            qint64 done = 0;
-            while (!input.atEnd()) {
-                const QByteArray block = input.read(hashBlockBytes);
-                hash.addData(block);
-                done += block.size();
-                promise.addResult(HashProgress{done, input.atEnd() ? hash.result() : QByteArray()});
-            }
+            FileHasher hasher(file);
+            while (!hasher.atEnd())
+                promise.addResult(hasher.step());
         }, path));
     }
 
