@@ -8,21 +8,28 @@
 #include <QtCore/QThread>
 #include <QtCore/QTimer>
 
+#include <thread>
+
 namespace QtOffload::detail {
 
 Completion::~Completion() = default;
 
 void Completion::finish(Status status, std::exception_ptr error) noexcept
 {
-    std::lock_guard lock(m_mutex);
-    if (m_status != Status::Pending)
-        return;
-    m_status = status;
-    m_error = std::move(error);
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_status != Status::Pending)
+            return;
+        m_status = status;
+        m_error = std::move(error);
+        m_completed.store(true, std::memory_order_release);
+        // Under the lock, so waitInEventLoop() cannot drop its loop meanwhile.
+        if (m_onFinished)
+            m_onFinished();
+    }
+    // After unlocking: a woken waiter must not block again on our mutex.
+    // The finisher holds a reference, so the completion outlives this call.
     m_cv.notify_all();
-    // Under the lock, so waitInEventLoop() cannot drop its loop meanwhile.
-    if (m_onFinished)
-        m_onFinished();
 }
 
 bool Completion::beginRun() const
@@ -49,6 +56,11 @@ void Completion::wait(const WaitTarget &target, std::chrono::milliseconds timeou
     // Liveness of the target is probed at this period; completion itself wakes at once.
     constexpr auto probePeriod = std::chrono::milliseconds(10);
     const bool forever = timeout == std::chrono::milliseconds::max();
+    // Most calls into a live event loop come back within tens of microseconds:
+    // a short spin skips the sleep and wake-up a futex wait would cost.
+    const auto spinUntil = std::chrono::steady_clock::now() + std::chrono::microseconds(50);
+    while (!m_completed.load(std::memory_order_acquire) && std::chrono::steady_clock::now() < spinUntil)
+        std::this_thread::yield();
     const auto deadline = forever ? std::chrono::steady_clock::time_point::max()
                                   : std::chrono::steady_clock::now() + timeout;
     std::unique_lock lock(m_mutex);

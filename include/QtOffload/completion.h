@@ -88,6 +88,7 @@ private:
 
     mutable std::mutex m_mutex;
     std::condition_variable m_cv;
+    std::atomic<bool> m_completed{false}; // m_status != Pending, readable without the lock
     Status m_status = Status::Pending;
     std::exception_ptr m_error;
     QFuture<void> m_watched;

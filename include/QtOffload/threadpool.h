@@ -83,8 +83,9 @@ public:
     /*!
       Fire and forget, like QThreadPool::start(): runs f(args...) on the pool
       with no future to allocate or report to. An exception escaping f is
-      reported with qWarning and counted as failed. Throws ShutdownError
-      while the pool is being destroyed. Thread: any.
+      reported with qWarning and counted as failed. Still queued when the
+      pool shuts down, it is dropped unrun and counted as cancelled. Throws
+      ShutdownError while the pool is being destroyed. Thread: any.
     */
     template<typename F, typename... Args>
     void start(F &&f, Args &&...args)
