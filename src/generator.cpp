@@ -226,6 +226,12 @@ void QtGenerator::drain()
             return;
         if (m_closed || m_pullMode)
             break;
+        if (!wantsChunkReady() && !hasTypedHandler()) {
+            // The consumer left mid-turn (disconnected, receiver gone): the
+            // rest waits for the next one instead of going to nobody.
+            flushReleases();
+            break;
+        }
         if (++sinceClockCheck == 32) {
             sinceClockCheck = 0;
             if (turn.elapsed() >= deliveryTurnMs) {

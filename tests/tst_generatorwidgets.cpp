@@ -45,9 +45,13 @@ private Q_SLOTS:
             label->setText(QStringLiteral("step %1 of %2").arg(chunk.toInt()).arg(steps));
             ++updates;
         });
+        QSignalSpy barValues(bar, &QProgressBar::valueChanged);
         QSignalSpy finished(generator.get(), &QtGenerator::finished);
         QVERIFY(finished.wait(20000));
         QCOMPARE(updates, steps);
+        QCOMPARE(barValues.size(), steps); // every step shown, in order
+        for (int step = 1; step <= steps; ++step)
+            QCOMPARE(barValues.at(step - 1).first().toInt(), step);
         QVERIFY(!offGuiThread);
         QCOMPARE(bar->value(), steps);
         QCOMPARE(label->text(), QStringLiteral("step 200 of 200"));

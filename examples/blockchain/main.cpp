@@ -73,7 +73,8 @@ int main(int argc, char **argv)
 {
     Entrypoint entrypoint(argc, argv);
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral("Sends this file's lines, each with the running MD5, to a TCP peer."));
+    parser.setApplicationDescription(
+        QStringLiteral("Sends this file's lines, each with the running MD5, to a TCP peer."));
     parser.addHelpOption();
     parser.addPositionalArgument(QStringLiteral("host"), QStringLiteral("Peer address (default 127.0.0.1)."));
     parser.addPositionalArgument(QStringLiteral("port"), QStringLiteral("Peer port (default 2233)."));

@@ -59,7 +59,8 @@ private Q_SLOTS:
         const quint16 port = closed.serverPort();
         closed.close(); // nobody listens there now
         QProcess example;
-        example.start(QStringLiteral(QTOFFLOAD_BLOCKCHAIN_BINARY), {QStringLiteral("127.0.0.1"), QString::number(port)});
+        example.start(QStringLiteral(QTOFFLOAD_BLOCKCHAIN_BINARY),
+                      {QStringLiteral("127.0.0.1"), QString::number(port)});
         QVERIFY(example.waitForFinished(60000));
         QCOMPARE(example.exitCode(), 1);
         QVERIFY(example.readAllStandardError().contains("cannot connect"));

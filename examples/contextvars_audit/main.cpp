@@ -19,7 +19,8 @@ using namespace QtOffload;
 namespace {
 
 ContextVar<quint32> userId(QStringLiteral("user_id"));
-const QString auditPath = QDir::temp().filePath(QStringLiteral("qtoffload-audit-%1.bin").arg(QCoreApplication::applicationPid()));
+const QString auditPath
+    = QDir::temp().filePath(QStringLiteral("qtoffload-audit-%1.bin").arg(QCoreApplication::applicationPid()));
 
 // Runs in a pool thread; userId is the value set before the call.
 void writeUser()

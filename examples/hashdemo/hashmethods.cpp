@@ -11,6 +11,7 @@
 #include <QtCore/QPromise>
 
 #include <memory>
+#include <stdexcept>
 
 namespace {
 
@@ -46,6 +47,18 @@ private:
     qint64 m_done = 0;
 };
 
+QString messageOf(const std::exception_ptr &error)
+{
+    try {
+        if (error)
+            std::rethrow_exception(error);
+    } catch (const std::exception &e) {
+        return QString::fromUtf8(e.what());
+    } catch (...) {
+    }
+    return QStringLiteral("unknown error");
+}
+
 class GeneratorMethod final : public HashMethod
 {
 public:
@@ -54,6 +67,8 @@ public:
 
     void start(const QString &path) override
     {
+        m_error.clear();
+        m_digest.clear();
         // The producer reads and hashes; only progress crosses threads. A
         // small buffer: the producer never runs far ahead of the screen.
         m_generator = QtOffload::threadedIterable([](QtOffload::Sink<HashProgress> &out, QString file) {
@@ -68,13 +83,21 @@ public:
             if (!step.sha256.isEmpty())
                 m_digest = step.sha256;
         });
-        connect(m_generator.get(), &QtOffload::QtGenerator::errorOccurred, this, &HashMethod::failed);
-        connect(m_generator.get(), &QtOffload::QtGenerator::finished, this, [this] { Q_EMIT finished(m_digest); });
+        // A producer that throws gets errorOccurred() and then finished(): keep
+        // the message so the window hears of the run's end exactly once.
+        connect(m_generator.get(), &QtOffload::QtGenerator::errorOccurred, this, [this](const QString &message) { m_error = message; });
+        connect(m_generator.get(), &QtOffload::QtGenerator::finished, this, [this] {
+            if (m_error.isEmpty())
+                Q_EMIT finished(m_digest);
+            else
+                Q_EMIT failed(m_error);
+        });
     }
 
 private:
-    std::unique_ptr<QtOffload::TypedGenerator<HashProgress>> m_generator;
+    std::unique_ptr<QtOffload::TypedGenerator<HashProgress>> m_generator; // destroying it closes it: the producer stops
     QByteArray m_digest;
+    QString m_error;
 };
 
 class GuiThreadMethod final : public HashMethod
@@ -123,18 +146,34 @@ public:
             try {
                 m_watcher.waitForFinished(); // rethrows the worker's exception
                 Q_EMIT finished(m_digest);
+            } catch (const QUnhandledException &e) {
+                // QtConcurrent wraps what is not a QException; say what it was.
+                Q_EMIT failed(messageOf(e.exception()));
             } catch (const std::exception &e) {
                 Q_EMIT failed(QString::fromUtf8(e.what()));
             }
         });
     }
+    ~ConcurrentMethod() override
+    {
+        // QtConcurrent knows nothing of this object: stop the job and wait, or it
+        // would go on reading a file the window no longer cares about.
+        m_watcher.disconnect(this);
+        m_watcher.cancel();
+        try {
+            m_watcher.waitForFinished();
+        } catch (...) {
+            // a failed run was already reported, or nobody is left to tell
+        }
+    }
     QString name() const override { return QStringLiteral("QtConcurrent + QPromise"); }
 
     void start(const QString &path) override
     {
+        m_digest.clear();
         m_watcher.setFuture(QtConcurrent::run([](QPromise<HashProgress> &promise, QString file) {
             FileHasher hasher(file);
-            while (!hasher.atEnd())
+            while (!hasher.atEnd() && !promise.isCanceled())
                 promise.addResult(hasher.step());
         }, path));
     }

@@ -11,7 +11,9 @@
 #include <QtWidgets/QPushButton>
 #include <QtWidgets/QVBoxLayout>
 
+#include <algorithm>
 #include <cstdio>
+#include <utility>
 
 MainWindow::MainWindow(const QString &path, QWidget *parent)
     : QWidget(parent), m_path(path), m_fileSize(QFileInfo(path).size()), m_stallMeter(new StallMeter(this))
@@ -38,6 +40,7 @@ MainWindow::MainWindow(const QString &path, QWidget *parent)
             m_stallMeter->stop();
             m_rows[line].result->setText(QStringLiteral("failed: %1").arg(message));
             std::printf("%s: failed: %s\n", qPrintable(m_rows[line].method->name()), qPrintable(message));
+            std::fflush(stdout);
             runNext();
         });
         m_rows << row;
@@ -47,6 +50,7 @@ MainWindow::MainWindow(const QString &path, QWidget *parent)
     connect(m_runButton, &QPushButton::clicked, this, &MainWindow::runAll);
     layout->addWidget(m_runButton);
     m_summary = new QLabel(this);
+    m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
     layout->addWidget(m_summary);
     resize(900, 220);
 }
@@ -75,7 +79,7 @@ void MainWindow::runNext()
     bool match = true;
     for (const Row &row : std::as_const(m_rows))
         match = match && !row.digest.isEmpty() && row.digest == m_rows.first().digest;
-    m_summary->setText(match ? QStringLiteral("The three digests match.")
+    m_summary->setText(match ? QStringLiteral("The three agree: SHA-256 %1").arg(QString::fromLatin1(m_rows.first().digest.toHex()))
                              : QStringLiteral("The digests differ!"));
     m_runButton->setEnabled(true);
     Q_EMIT allFinished(match);

@@ -35,9 +35,13 @@ const auto longBlockingFunction = threadedSeparate([](StopToken stop) {
 QCoro::Task<> mainTask(std::chrono::milliseconds runFor)
 {
     QFuture<void> loop = longBlockingFunction();
+    QFuture<void> job = blockingFunction();
     QTimer::singleShot(runFor, [loop]() mutable { loop.cancel(); }); // the seed's loop.call_later(10, stop_event.set)
-    co_await blockingFunction();
+    // The seed's gather(). Await the loop first, while it is not cancelled
+    // yet: QCoro's waitForFinished() returns at once for a future that is
+    // already cancelled, before its thread has printed "Exiting".
     co_await qCoro(loop).waitForFinished();
+    co_await job;
     std::printf("both finished\n");
 }
 
@@ -47,7 +51,8 @@ int main(int argc, char **argv)
 {
     Entrypoint entrypoint(argc, argv);
     QCommandLineParser parser;
-    parser.addOption({QStringLiteral("seconds"), QStringLiteral("How long the loop runs (the seed: 10)."), QStringLiteral("s"), QStringLiteral("3")});
+    parser.addOption({QStringLiteral("seconds"), QStringLiteral("How long the loop runs (the seed: 10)."),
+                      QStringLiteral("s"), QStringLiteral("3")});
     parser.addHelpOption();
     parser.process(*entrypoint.application());
     entrypoint.run(mainTask(std::chrono::seconds(parser.value(QStringLiteral("seconds")).toInt())));

@@ -6,7 +6,7 @@
 #include <QtOffload/QtOffload>
 
 #include <QtCore/QFile>
-#include <QtCore/QThread>
+#include <QtCore/QStringList>
 
 #include <QCoro/QCoroFuture>
 #include <QCoro/QCoroTask>
@@ -38,10 +38,13 @@ const auto blockingReader = threadedIterableSeparate([](Sink<QByteArray> &out, Q
 QCoro::Task<> mainTask()
 {
     int lines = 0;
+    qsizetype bytes = 0;
     auto source = blockingReader(QStringLiteral(QTOFFLOAD_URANDOM_READER_SOURCE));
-    while (auto line = co_await source->next())
+    while (auto line = co_await source->next()) {
         ++lines;
-    std::printf("read %d lines of my own source on a separate thread\n", lines);
+        bytes += line->size();
+    }
+    std::printf("read %d lines (%lld bytes) of my own source on a separate thread\n", lines, qlonglong(bytes));
 
     // Eat white noise, then stop the endless generator explicitly.
     auto noise = urandomReader();
@@ -74,8 +77,13 @@ int main(int argc, char **argv)
     using namespace std::chrono_literals;
     Entrypoint entrypoint(argc, argv);
     entrypoint.run(mainTask());
-    // The producers returned: nothing runs on the pool any more.
+    // A handle's destructor closes without waiting, so the scoped reader may
+    // still be stopping: wait for the pool to go idle. shutdown() then joins
+    // the separate thread and the pool, and names any thread still running.
     const bool idle = entrypoint.pool()->waitForDone(10s);
-    std::printf("pool idle: %s, jobs running: %lld\n", idle ? "yes" : "no", entrypoint.pool()->statistics().running);
-    return idle ? 0 : 1;
+    const qint64 running = entrypoint.pool()->statistics().running;
+    const QStringList left = entrypoint.shutdown();
+    std::printf("pool idle: %s, jobs running: %lld, threads left after shutdown: %lld\n", idle ? "yes" : "no",
+                running, qlonglong(left.size()));
+    return idle && left.isEmpty() ? 0 : 1;
 }

@@ -54,6 +54,18 @@ TestCase {
         compare(last, 20)
     }
 
+    function test_propertiesFromQml() {
+        const gen = generators.words("x y z")
+        compare(gen.maxSize, 2)
+        compare(gen.done, false)
+        const chunks = []
+        gen.chunkReady.connect(chunk => chunks.push(chunk))
+        tryCompare(gen, "done", true, 10000)
+        compare(chunks, ["x", "y", "z"])
+        compare(gen.running, false)
+        compare(gen.buffered, 0)
+    }
+
     function test_errorOccurredReachesQml() {
         const gen = generators.failing()
         let message = ""
