@@ -3,6 +3,8 @@
 // Each figure: one warm-up, then the median of REPS repetitions.
 // Usage: bench_offload [repetitions]
 
+#include "roundtrip.h"
+
 #include <QtOffload/QtOffload>
 
 #include <QtConcurrent/QtConcurrent>
@@ -95,6 +97,26 @@ double threadedBurst(ThreadPool &pool)
     return nanosecondsSince(start, burstJobs);
 }
 
+//! The floor under both: one QFutureInterface created, fulfilled and read, all on this thread.
+double futureAloneBurst()
+{
+    const auto start = Clock::now();
+    std::vector<QFuture<int>> futures;
+    futures.reserve(burstJobs);
+    for (int i = 0; i < burstJobs; ++i) {
+        QFutureInterface<int> promise(QFutureInterfaceBase::State(QFutureInterfaceBase::Started | QFutureInterfaceBase::Running));
+        promise.reportAndMoveResult(i + 1);
+        promise.reportFinished();
+        futures.push_back(promise.future());
+    }
+    long long sum = 0;
+    for (auto &future : futures)
+        sum += future.result();
+    if (sum == 42)
+        std::puts("");
+    return nanosecondsSince(start, burstJobs);
+}
+
 double concurrentBurst()
 {
     const auto start = Clock::now();
@@ -131,30 +153,6 @@ double rawStartBurst()
 }
 
 constexpr int roundTrips = 5'000;
-
-//! Sequential event thread -> worker -> .then(context) round trips, inside a running loop.
-template<typename Submit>
-double roundTrip(Submit submit)
-{
-    QEventLoop loop;
-    QObject context;
-    int left = roundTrips;
-    Clock::time_point start;
-    std::function<void()> next = [&] {
-        submit().then(&context, [&](int) {
-            if (--left == 0)
-                loop.quit();
-            else
-                next();
-        });
-    };
-    QTimer::singleShot(0, &loop, [&] {
-        start = Clock::now();
-        next();
-    });
-    loop.exec();
-    return nanosecondsSince(start, roundTrips);
-}
 
 constexpr int blockingCalls = 10'000;
 
@@ -370,13 +368,22 @@ int main(int argc, char **argv)
     const double raw = measure(rawStartBurst);
     row("200k jobs submitted, then all results read (per job)", "threaded on ThreadPool", ours,
         "QtConcurrent::run", concurrent, "ns");
+    const double futureAlone = measure(futureAloneBurst);
+    row("the floor: 200k QFutures made, fulfilled and read on one thread (per job)", "threaded on ThreadPool", ours,
+        "QFutureInterface alone", futureAlone, "ns");
     row("200k jobs, no result (per job)", "ThreadPool::start", oursRaw, "QThreadPool::start", raw, "ns");
 
     auto increment = threaded(&pool, [] { return 1; });
-    const double oursTrip = measure([&] { return roundTrip([&] { return increment(); }); });
-    const double concurrentTrip = measure([] { return roundTrip([] { return QtConcurrent::run([] { return 1; }); }); });
+    const auto submitOurs = [&] { return increment(); };
+    const auto submitConcurrent = [] { return QtConcurrent::run([] { return 1; }); };
+    const double oursTrip = measure([&] { return bench::roundTrip(roundTrips, bench::viaThen(submitOurs)); });
+    const double concurrentTrip = measure([&] { return bench::roundTrip(roundTrips, bench::viaThen(submitConcurrent)); });
     row("event thread -> worker -> .then(context) round trip", "threaded", oursTrip / 1000, "QtConcurrent::run",
         concurrentTrip / 1000, "us");
+    const double oursWatched = measure([&] { return bench::roundTrip(roundTrips, bench::viaWhenFinished(submitOurs)); });
+    const double concurrentWatched = measure([&] { return bench::roundTrip(roundTrips, bench::viaWhenFinished(submitConcurrent)); });
+    row("event thread -> worker -> whenFinished(context) round trip", "threaded", oursWatched / 1000,
+        "QtConcurrent::run", concurrentWatched / 1000, "us");
 
     QObject context;
     const double oursBlocking = measure([&] {

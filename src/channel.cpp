@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <QtOffload/channel.h>
+#include <QtOffload/job.h>
 
 #include <QtCore/QCoreApplication>
 #include <QtCore/QEvent>
@@ -37,6 +38,8 @@ bool ChannelBase::producerStarting()
 
 void ChannelBase::producerFinished(std::exception_ptr error) noexcept
 {
+    using Clock = std::chrono::steady_clock;
+    waitForContinuationAttach(Clock::time_point(Clock::duration(m_stoppedHandedOut.load(std::memory_order_relaxed))));
     std::lock_guard lock(m_mutex);
     if (m_finished)
         return;
@@ -93,12 +96,14 @@ QFuture<void> ChannelBase::close()
             wakeConsumerLocked();
         m_producerCv.notify_all();
     }
+    m_stoppedHandedOut.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
     return m_stopped.future();
 }
 
 QFuture<void> ChannelBase::stopped() const
 {
     std::lock_guard lock(m_mutex);
+    m_stoppedHandedOut.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
     return const_cast<QFutureInterface<void> &>(m_stopped).future();
 }
 

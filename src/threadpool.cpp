@@ -2,6 +2,7 @@
 #include <QtOffload/threadpool.h>
 
 #include "lifecycle_p.h"
+#include "spin_p.h"
 
 #include <QtCore/QDebug>
 #include <QtCore/QThread>
@@ -11,7 +12,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
-#include <thread>
+#include <optional>
 #include <vector>
 
 namespace QtOffload {
@@ -27,7 +28,8 @@ public:
     void workerLoop();
     void monitorLoop();
     void startWorker();
-    void recordLocked(detail::JobOutcome outcome, Clock::duration took);
+    void spinForWork() const;
+    void recordLocked(detail::JobOutcome outcome);
     QStringList shutdown(std::chrono::milliseconds timeout);
     bool isWorkerThread() const;
     int idleLocked() const { return spinning + sleeping; }
@@ -35,6 +37,8 @@ public:
 
     const QString name;
     const int maxThreads;
+    // Spinning threads beyond the cores minus one would take the core of the thread that submits.
+    const int maxSpinners = std::max(1, QThread::idealThreadCount() - 1);
 
     mutable std::mutex mutex;
     std::condition_variable workCv;    // sleeping workers
@@ -99,12 +103,25 @@ int poolSizeFromEnvironment()
 // enough to bridge the gap between jobs of a burst, short enough not to
 // steal a 2-core machine from the thread that submits.
 constexpr auto spinBeforeSleep = std::chrono::microseconds(50);
+
+// The pool's critical sections are a few dozen instructions; a contended
+// std::mutex would put the thread to sleep in the kernel and wake it with a
+// second system call. Retrying for a moment first keeps a burst of submissions
+// and pops out of the kernel.
+void lockQuickly(std::unique_lock<std::mutex> &lock)
+{
+    for (int attempt = 0; attempt < 64; ++attempt) {
+        if (lock.try_lock())
+            return;
+        detail::cpuRelax();
+    }
+    lock.lock();
+}
 } // namespace
 
-void ThreadPoolPrivate::recordLocked(detail::JobOutcome outcome, Clock::duration took)
+void ThreadPoolPrivate::recordLocked(detail::JobOutcome outcome)
 {
     --runningJobs;
-    totalRunTime += took;
     switch (outcome) {
     case detail::JobOutcome::Succeeded: ++succeeded; break;
     case detail::JobOutcome::Failed: ++failed; break;
@@ -114,22 +131,26 @@ void ThreadPoolPrivate::recordLocked(detail::JobOutcome outcome, Clock::duration
 
 void ThreadPoolPrivate::workerLoop()
 {
-    std::unique_lock lock(mutex);
+    // Busy time is taken per stretch of back-to-back jobs, not per job: on a
+    // virtual machine a clock read can cost as much as a trivial job.
+    std::optional<Clock::time_point> busySince;
+    std::unique_lock lock(mutex, std::defer_lock);
+    lockQuickly(lock);
     for (;;) {
         if (queue.empty()) {
+            if (busySince)
+                totalRunTime += Clock::now() - *std::exchange(busySince, std::nullopt);
             if (runningJobs == 0)
                 idleCv.notify_all();
             if (shuttingDown || liveThreads > maxThreads)
                 break; // overflow threads leave as soon as they are idle
-            ++spinning;
-            lock.unlock();
-            const auto spinUntil = Clock::now() + spinBeforeSleep;
-            while (queuedHint.load(std::memory_order_relaxed) == 0 && !stopping.load(std::memory_order_relaxed)
-                   && Clock::now() < spinUntil) {
-                std::this_thread::yield();
+            if (spinning < maxSpinners) {
+                ++spinning;
+                lock.unlock();
+                spinForWork();
+                lockQuickly(lock);
+                --spinning;
             }
-            lock.lock();
-            --spinning;
             if (queue.empty()) {
                 if (shuttingDown)
                     break;
@@ -146,16 +167,33 @@ void ThreadPoolPrivate::workerLoop()
         ++jobsStarted;
         lock.unlock();
 
-        const auto started = Clock::now();
+        if (!busySince)
+            busySince = Clock::now();
         const detail::JobOutcome outcome = job->run();
         job.reset();
-        const auto took = Clock::now() - started;
 
-        lock.lock();
-        recordLocked(outcome, took);
+        lockQuickly(lock);
+        recordLocked(outcome);
     }
     --liveThreads;
     idleCv.notify_all();
+}
+
+void ThreadPoolPrivate::spinForWork() const
+{
+    // No sched_yield(): a system call can cost microseconds on a virtual
+    // machine, which is the latency spinning is meant to save. maxSpinners
+    // leaves a core to the submitting thread instead.
+    const auto spinUntil = Clock::now() + spinBeforeSleep;
+    for (;;) {
+        for (int i = 0; i < 128; ++i) {
+            if (queuedHint.load(std::memory_order_relaxed) != 0 || stopping.load(std::memory_order_relaxed))
+                return;
+            detail::cpuRelax();
+        }
+        if (Clock::now() >= spinUntil)
+            return;
+    }
 }
 
 void ThreadPoolPrivate::startWorker()
@@ -171,7 +209,8 @@ void ThreadPoolPrivate::startWorker()
 
 void ThreadPoolPrivate::submit(detail::JobPtr job)
 {
-    std::unique_lock lock(mutex);
+    std::unique_lock lock(mutex, std::defer_lock);
+    lockQuickly(lock);
     if (shuttingDown) {
         lock.unlock();
         job->cancel();

@@ -2,6 +2,8 @@
 // ContextVar: the snapshot every wrapper captures at call time, and the
 // seed's audit example (five writes, each with the user_id current at its call).
 
+#include "gate.h"
+
 #include <QtOffload/contextvar.h>
 #include <QtOffload/threaded.h>
 
@@ -38,39 +40,6 @@ constexpr int jobWaitMs = 10000;
 // A deadline for every future the tests read. (Note: result() alone must not be
 // trusted to block: QtOffload's job futures are not in the Running state.)
 #define QTRY_FINISHED(future) QTRY_VERIFY_WITH_TIMEOUT((future).isFinished(), 10000)
-
-// A counting semaphore on std::mutex: unlike QSemaphore (a futex inside the
-// uninstrumented Qt), ThreadSanitizer sees the happens-before it creates.
-class Gate
-{
-public:
-    void release(int n = 1)
-    {
-        {
-            std::lock_guard lock(m_mutex);
-            m_count += n;
-        }
-        m_cv.notify_all();
-    }
-    bool tryAcquire(int n, int timeoutMs)
-    {
-        std::unique_lock lock(m_mutex);
-        if (!m_cv.wait_for(lock, std::chrono::milliseconds(timeoutMs), [&] { return m_count >= n; }))
-            return false;
-        m_count -= n;
-        return true;
-    }
-    void forget()
-    {
-        std::lock_guard lock(m_mutex);
-        m_count = 0;
-    }
-
-private:
-    std::mutex m_mutex;
-    std::condition_variable m_cv;
-    int m_count = 0;
-};
 
 template<typename T>
 struct Collected

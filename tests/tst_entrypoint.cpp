@@ -6,6 +6,8 @@
 // Entrypoint create it, so there is no test-wide application
 // (QTEST_APPLESS_MAIN): each test's application lives within that test.
 
+#include "gate.h"
+
 #include <QtOffload/entrypoint.h>
 #include <QtOffload/invokeblocking.h>
 #include <QtOffload/threaded.h>
@@ -35,39 +37,6 @@ using QtOffload::ThreadPool;
 namespace {
 
 constexpr int waitMs = 10000;
-
-// A counting semaphore on std::mutex: unlike QSemaphore (a futex inside the
-// uninstrumented Qt), ThreadSanitizer sees the happens-before it creates.
-class Gate
-{
-public:
-    void release(int n = 1)
-    {
-        {
-            std::lock_guard lock(m_mutex);
-            m_count += n;
-        }
-        m_cv.notify_all();
-    }
-    bool tryAcquire(int n, int timeoutMs)
-    {
-        std::unique_lock lock(m_mutex);
-        if (!m_cv.wait_for(lock, std::chrono::milliseconds(timeoutMs), [&] { return m_count >= n; }))
-            return false;
-        m_count -= n;
-        return true;
-    }
-    void forget()
-    {
-        std::lock_guard lock(m_mutex);
-        m_count = 0;
-    }
-
-private:
-    std::mutex m_mutex;
-    std::condition_variable m_cv;
-    int m_count = 0;
-};
 
 struct CustomError
 {

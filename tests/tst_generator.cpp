@@ -2,6 +2,8 @@
 // QtGenerator and its typed handle: producers of every kind, pull and push
 // consumers, ordering, backpressure, bounded memory, close() and errors.
 // (Many generators at random buffer sizes at once: tests/stress.)
+#include "gate.h"
+
 #include <QtOffload/contextvar.h>
 #include <QtOffload/generator.h>
 #include <QtOffload/threaded.h>
@@ -33,41 +35,6 @@ static_assert(!std::is_copy_constructible_v<TypedGenerator<int>>);
 namespace {
 
 constexpr int waitMs = 20000;
-
-// A counting semaphore on std::mutex: unlike QSemaphore (a futex inside the
-// uninstrumented Qt), ThreadSanitizer sees the happens-before it creates.
-class Gate
-{
-public:
-    void release(int n = 1)
-    {
-        {
-            std::lock_guard lock(m_mutex);
-            m_count += n;
-        }
-        m_cv.notify_all();
-    }
-    bool tryAcquire(int n = 1, int timeoutMs = waitMs)
-    {
-        std::unique_lock lock(m_mutex);
-        if (!m_cv.wait_for(lock, std::chrono::milliseconds(timeoutMs), [&] { return m_count >= n; }))
-            return false;
-        m_count -= n;
-        return true;
-    }
-    //! Blocks until released: for producers, which have no deadline of their own (the test's gives up first).
-    void acquire()
-    {
-        std::unique_lock lock(m_mutex);
-        m_cv.wait(lock, [&] { return m_count >= 1; });
-        --m_count;
-    }
-
-private:
-    std::mutex m_mutex;
-    std::condition_variable m_cv;
-    int m_count = 0;
-};
 
 #if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
 constexpr bool sanitized = true;

@@ -2,6 +2,8 @@
 // invokeBlocking: from a worker, run f in another thread's event loop and
 // wait for its (possibly asynchronous) result - the seed's sync_wait_coroutine.
 
+#include "gate.h"
+
 #include <QtOffload/contextvar.h>
 #include <QtOffload/invokeblocking.h>
 #include <QtOffload/threaded.h>
@@ -38,39 +40,6 @@ static_assert(std::is_same_v<decltype(invokeBlocking([] { return QFuture<QString
 namespace {
 
 constexpr int waitMs = 10000;
-
-// A counting semaphore on std::mutex: unlike QSemaphore (a futex inside the
-// uninstrumented Qt), ThreadSanitizer sees the happens-before it creates.
-class Gate
-{
-public:
-    void release(int n = 1)
-    {
-        {
-            std::lock_guard lock(m_mutex);
-            m_count += n;
-        }
-        m_cv.notify_all();
-    }
-    bool tryAcquire(int n, int timeoutMs)
-    {
-        std::unique_lock lock(m_mutex);
-        if (!m_cv.wait_for(lock, std::chrono::milliseconds(timeoutMs), [&] { return m_count >= n; }))
-            return false;
-        m_count -= n;
-        return true;
-    }
-    void forget()
-    {
-        std::lock_guard lock(m_mutex);
-        m_count = 0;
-    }
-
-private:
-    std::mutex m_mutex;
-    std::condition_variable m_cv;
-    int m_count = 0;
-};
 
 QtOffload::ContextVar<QString> requestId(QStringLiteral("request_id"));
 
@@ -145,7 +114,8 @@ QCoro::Task<int> failAfterTimer(int code)
 QCoro::Task<QByteArray> tcpRoundTrip(quint16 port, QByteArray message)
 {
     QTcpSocket socket;
-    if (!co_await qCoro(socket).connectToHost(QHostAddress::LocalHost, port, QIODevice::ReadWrite, 10s))
+    const bool connected = co_await qCoro(socket).connectToHost(QHostAddress::LocalHost, port, QIODevice::ReadWrite, 10s);
+    if (!connected)
         throw std::runtime_error("could not connect to the test server");
     socket.write(message);
     QByteArray reply;

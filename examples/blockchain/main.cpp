@@ -46,7 +46,8 @@ QCoro::Task<int> mainTask(QString host, quint16 port, QString path)
     // Follow the state rather than QCoro's connectToHost(): a refused
     // connection ends the wait at once instead of after its timeout.
     while (socket.state() != QAbstractSocket::ConnectedState && socket.state() != QAbstractSocket::UnconnectedState) {
-        if (!co_await qCoro(&socket, &QAbstractSocket::stateChanged, std::chrono::seconds(30)))
+        const auto changed = co_await qCoro(&socket, &QAbstractSocket::stateChanged, std::chrono::seconds(30));
+        if (!changed)
             break;
     }
     if (socket.state() != QAbstractSocket::ConnectedState) {

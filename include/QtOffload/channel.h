@@ -11,6 +11,8 @@
 #include <QtCore/QFuture>
 #include <QtCore/QFutureInterface>
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -102,6 +104,8 @@ private:
     bool m_producerWaiting = false;
     std::exception_ptr m_error;
     QFutureInterface<void> m_stopped;
+    // When close() or stopped() last handed m_stopped out (see continuationAttachGuard).
+    mutable std::atomic<std::chrono::steady_clock::rep> m_stoppedHandedOut{0};
 };
 
 template<typename T>

@@ -353,6 +353,10 @@ public:
       Resolves to an empty optional once the producer finished or the
       generator was closed (and keeps doing so); rethrows the producer's
       exception once. Starts the producer. Only one next() may be pending.
+
+      \warning g++ 12 miscompiles `if (co_await gen->next())` (the awaited
+      optional used directly as a condition): bind it first, as in
+      `auto chunk = co_await gen->next(); if (chunk)` or the while loop above.
     */
     detail::NextChunk<T> next() { return detail::NextChunk<T>(this); }
 

@@ -65,6 +65,8 @@ private:
   - f's exception is rethrown, as its own type, by result(),
     waitForFinished(), .then()/.onFailed() and co_await.
   - Cancelling the future before the job starts means f never runs.
+  - Back on a context object's thread: whenFinished(future, context, slot),
+    or future.then(context, slot), which Qt 6.4 races on (see whenfinished.h).
   - If f takes a StopToken first, one is passed; the future's cancel()
     requests the stop.
   - If f returns QCoro::Generator<T>, the call returns a generator

@@ -18,7 +18,13 @@ class ThreadPoolPrivate;
   in Qt 6.4 can't take those), threads are named "QtOffload pool <name> #i",
   start lazily and grow on demand up to maxThreadCount(). An idle worker
   spins briefly before it sleeps, so a burst of small jobs does not pay a
-  wake-up per job.
+  wake-up per job; at most QThread::idealThreadCount() - 1 workers spin at a
+  time, leaving a core to the thread that submits.
+
+  A job that returns a future finishes it no sooner than 20 µs after it was
+  submitted (detail::continuationAttachGuard): Qt 6.4's QFuture::then() can
+  run a continuation twice when the future finishes while then() attaches it,
+  so the module gives then() time to attach. whenFinished() has no such race.
 
   Starvation: a job that waits on another job's future of the same pool
   would deadlock a full pool. When every thread is busy and the queue has not
@@ -46,7 +52,7 @@ public:
         qint64 queued = 0;          //!< waiting for a thread now
         qint64 running = 0;         //!< running now
         qint64 overflowThreads = 0; //!< extra threads started to break starvation, in total
-        std::chrono::nanoseconds totalRunTime{0}; //!< time spent inside jobs, summed over threads
+        std::chrono::nanoseconds totalRunTime{0}; //!< busy time of the threads, summed; a stretch of jobs counts once its thread goes idle
     };
 
     //! \a maxThreads <= 0 means QThread::idealThreadCount().

@@ -25,6 +25,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 using namespace std::chrono_literals;
@@ -480,8 +481,10 @@ private Q_SLOTS:
 
         // A second one whose consumer is suspended in next() while its producer waits for a gate.
         auto gate = std::make_shared<QSemaphore>();
+        auto secondStarted = std::make_shared<std::atomic<bool>>(false);
         auto secondExited = std::make_shared<std::atomic<bool>>(false);
-        auto waiting = QtOffload::threadedIterable(QtOffload::Executor(&pool), [gate, secondExited](QtOffload::Sink<int> &out) {
+        auto waiting = QtOffload::threadedIterable(QtOffload::Executor(&pool), [gate, secondStarted, secondExited](QtOffload::Sink<int> &out) {
+            *secondStarted = true;
             const auto exit = qScopeGuard([&] { *secondExited = true; });
             if (gate->tryAcquire(1, jobWaitMs))
                 out.yield(1);
@@ -492,7 +495,9 @@ private Q_SLOTS:
         auto nextEnded = std::make_shared<bool>(false);
         [](QtOffload::TypedGenerator<int> *generator, std::shared_ptr<QString> error, std::shared_ptr<bool> ended) -> QCoro::Task<> {
             try {
-                if (co_await generator->next())
+                // Bound first: g++ 12 miscompiles `if (co_await generator->next())`.
+                const std::optional<int> chunk = co_await generator->next();
+                if (chunk)
                     *error = QStringLiteral("a chunk arrived");
             } catch (const QtOffload::ShutdownError &) {
                 *error = QStringLiteral("ShutdownError");
@@ -503,6 +508,8 @@ private Q_SLOTS:
         }(waitingGenerator, nextError, nextEnded);
 
         QTRY_VERIFY_WITH_TIMEOUT(producerIsBlocked(blocked), jobWaitMs);
+        // Closed before it started, the second producer would never run at all.
+        QTRY_VERIFY_WITH_TIMEOUT(secondStarted->load(), jobWaitMs);
         QVERIFY(!*nextEnded);
         delete owner;
 

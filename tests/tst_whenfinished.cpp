@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: MIT
+// whenFinished(): the race-free way back to a context object's thread.
+
+#include <QtOffload/threaded.h>
+#include <QtOffload/whenfinished.h>
+
+#include <QtCore/QEventLoop>
+#include <QtCore/QRegularExpression>
+#include <QtCore/QSemaphore>
+#include <QtCore/QThread>
+#include <QtCore/QTimer>
+#include <QtTest/QtTest>
+
+#include <functional>
+#include <memory>
+#include <stdexcept>
+
+using QtOffload::ThreadPool;
+using QtOffload::threaded;
+using QtOffload::whenFinished;
+
+namespace {
+constexpr int waitMs = 10000;
+}
+
+class tst_WhenFinished : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void testDeliversResultOnContextThread();
+    void testCalledFromAnotherThread();
+    void testVoidFuture();
+    void testBackToBackRoundTripsEachDeliveredOnce();
+    void testFailureReachesFutureCallback();
+    void testFailureWithResultCallbackWarns();
+    void testCancelledWithResultCallbackWarns();
+    void testDestroyedContextIsNotCalled();
+    void testNullContextThrows();
+};
+
+void tst_WhenFinished::testDeliversResultOnContextThread()
+{
+    ThreadPool pool(1);
+    QThread *calledOn = nullptr;
+    int value = 0;
+    whenFinished(threaded(&pool, [] { return 41 + 1; })(), this, [&](int result) {
+        calledOn = QThread::currentThread();
+        value = result;
+    });
+    QTRY_COMPARE_WITH_TIMEOUT(value, 42, waitMs);
+    QCOMPARE(calledOn, thread());
+}
+
+void tst_WhenFinished::testCalledFromAnotherThread()
+{
+    ThreadPool pool(1);
+    QThread *calledOn = nullptr;
+    int value = 0;
+    std::unique_ptr<QThread> caller(QThread::create([&] {
+        whenFinished(threaded(&pool, [] { return 7; })(), this, [&](int result) {
+            calledOn = QThread::currentThread();
+            value = result;
+        });
+    }));
+    caller->start();
+    QVERIFY(caller->wait(waitMs));
+    QTRY_COMPARE_WITH_TIMEOUT(value, 7, waitMs);
+    QCOMPARE(calledOn, thread());
+}
+
+void tst_WhenFinished::testVoidFuture()
+{
+    ThreadPool pool(1);
+    bool ran = false;
+    bool called = false;
+    whenFinished(threaded(&pool, [&ran] { ran = true; })(), this, [&] { called = ran; });
+    QTRY_VERIFY_WITH_TIMEOUT(called, waitMs);
+}
+
+void tst_WhenFinished::testBackToBackRoundTripsEachDeliveredOnce()
+{
+    // The pattern that crashes future.then(context, ...) on Qt 6.4 about once
+    // per million calls: each job submitted from the previous callback, the
+    // worker finishing while the callback is being attached.
+    constexpr int trips = 10'000;
+    ThreadPool pool(2);
+    auto echo = threaded(&pool, [](int i) { return i; });
+    int delivered = 0;
+    int wrong = 0;
+    QEventLoop loop;
+    std::function<void(int)> next = [&](int i) {
+        whenFinished(echo(i), this, [&, i](int result) {
+            ++delivered;
+            if (result != i)
+                ++wrong;
+            if (i + 1 < trips)
+                next(i + 1);
+            else
+                loop.quit();
+        });
+    };
+    QTimer deadline;
+    deadline.setSingleShot(true);
+    connect(&deadline, &QTimer::timeout, &loop, &QEventLoop::quit);
+    deadline.start(60000);
+    next(0);
+    loop.exec();
+    QCOMPARE(delivered, trips);
+    QCOMPARE(wrong, 0);
+    // Nothing is delivered twice: a late duplicate would arrive with the next event loop turn.
+    QCoreApplication::processEvents();
+    QCOMPARE(delivered, trips);
+}
+
+void tst_WhenFinished::testFailureReachesFutureCallback()
+{
+    ThreadPool pool(1);
+    QString caught;
+    bool called = false;
+    whenFinished(threaded(&pool, []() -> int { throw std::runtime_error("disk on fire"); })(), this,
+                 [&](QFuture<int> finished) {
+                     called = true;
+                     try {
+                         (void)finished.result();
+                     } catch (const std::runtime_error &e) {
+                         caught = QString::fromUtf8(e.what());
+                     }
+                 });
+    QTRY_VERIFY_WITH_TIMEOUT(called, waitMs);
+    QCOMPARE(caught, QStringLiteral("disk on fire"));
+}
+
+void tst_WhenFinished::testFailureWithResultCallbackWarns()
+{
+    ThreadPool pool(1);
+    QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("threw, so its callback is not called: disk on fire")));
+    const QFuture<int> failing = threaded(&pool, []() -> int { throw std::runtime_error("disk on fire"); })();
+    bool resultCallbackCalled = false;
+    bool laterCallbackCalled = false;
+    whenFinished(failing, this, [&](int) { resultCallbackCalled = true; });
+    // Watchers of one future report in the order they were set up: once this
+    // one ran, the first one has had its turn.
+    whenFinished(failing, this, [&](QFuture<int>) { laterCallbackCalled = true; });
+    QTRY_VERIFY_WITH_TIMEOUT(laterCallbackCalled, waitMs);
+    QVERIFY(!resultCallbackCalled);
+}
+
+void tst_WhenFinished::testCancelledWithResultCallbackWarns()
+{
+    ThreadPool pool(1);
+    QSemaphore started;
+    QSemaphore open;
+    QFuture<bool> blocker = threaded(&pool, [&] {
+        started.release();
+        return open.tryAcquire(1, waitMs);
+    })();
+    QVERIFY(started.tryAcquire(1, waitMs));
+    QFuture<int> queued = threaded(&pool, [] { return 1; })();
+    queued.cancel();
+    QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("was cancelled; its callback is not called")));
+    bool resultCallbackCalled = false;
+    bool laterCallbackCalled = false;
+    whenFinished(queued, this, [&](int) { resultCallbackCalled = true; });
+    whenFinished(queued, this, [&](QFuture<int> finished) { laterCallbackCalled = finished.isCanceled(); });
+    open.release();
+    QTRY_VERIFY_WITH_TIMEOUT(laterCallbackCalled, waitMs);
+    QVERIFY(!resultCallbackCalled);
+    QVERIFY(blocker.result());
+}
+
+void tst_WhenFinished::testDestroyedContextIsNotCalled()
+{
+    ThreadPool pool(1);
+    QSemaphore open;
+    const QFuture<int> job = threaded(&pool, [&open] { return open.tryAcquire(1, waitMs) ? 5 : -1; })();
+    auto context = std::make_unique<QObject>();
+    bool deadContextCalled = false;
+    bool livingContextCalled = false;
+    whenFinished(job, context.get(), [&](int) { deadContextCalled = true; });
+    whenFinished(job, this, [&](int) { livingContextCalled = true; });
+    context.reset();
+    open.release();
+    QTRY_VERIFY_WITH_TIMEOUT(livingContextCalled, waitMs);
+    QVERIFY(!deadContextCalled);
+}
+
+void tst_WhenFinished::testNullContextThrows()
+{
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, whenFinished(QFuture<void>(), nullptr, [] {}));
+}
+
+QTEST_GUILESS_MAIN(tst_WhenFinished)
+
+#include "tst_whenfinished.moc"
