@@ -13,6 +13,7 @@
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <vector>
 
 namespace QtOffload {
@@ -37,8 +38,6 @@ public:
 
     const QString name;
     const int maxThreads;
-    // Spinning threads beyond the cores minus one would take the core of the thread that submits.
-    const int maxSpinners = std::max(1, QThread::idealThreadCount() - 1);
 
     mutable std::mutex mutex;
     std::condition_variable workCv;    // sleeping workers
@@ -144,13 +143,11 @@ void ThreadPoolPrivate::workerLoop()
                 idleCv.notify_all();
             if (shuttingDown || liveThreads > maxThreads)
                 break; // overflow threads leave as soon as they are idle
-            if (spinning < maxSpinners) {
-                ++spinning;
-                lock.unlock();
-                spinForWork();
-                lockQuickly(lock);
-                --spinning;
-            }
+            ++spinning;
+            lock.unlock();
+            spinForWork();
+            lockQuickly(lock);
+            --spinning;
             if (queue.empty()) {
                 if (shuttingDown)
                     break;
@@ -181,18 +178,17 @@ void ThreadPoolPrivate::workerLoop()
 
 void ThreadPoolPrivate::spinForWork() const
 {
-    // No sched_yield(): a system call can cost microseconds on a virtual
-    // machine, which is the latency spinning is meant to save. maxSpinners
-    // leaves a core to the submitting thread instead.
     const auto spinUntil = Clock::now() + spinBeforeSleep;
     for (;;) {
-        for (int i = 0; i < 128; ++i) {
+        for (int i = 0; i < 32; ++i) {
             if (queuedHint.load(std::memory_order_relaxed) != 0 || stopping.load(std::memory_order_relaxed))
                 return;
             detail::cpuRelax();
         }
         if (Clock::now() >= spinUntil)
             return;
+        // Every worker may spin, so give the core to the submitting thread if it waits for one.
+        std::this_thread::yield();
     }
 }
 

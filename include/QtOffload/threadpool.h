@@ -18,8 +18,8 @@ class ThreadPoolPrivate;
   in Qt 6.4 can't take those), threads are named "QtOffload pool <name> #i",
   start lazily and grow on demand up to maxThreadCount(). An idle worker
   spins briefly before it sleeps, so a burst of small jobs does not pay a
-  wake-up per job; at most QThread::idealThreadCount() - 1 workers spin at a
-  time, leaving a core to the thread that submits.
+  wake-up per job; a spinning worker yields its core now and then, so the
+  thread that submits is not starved.
 
   A job that returns a future finishes it no sooner than 20 µs after it was
   submitted (detail::continuationAttachGuard): Qt 6.4's QFuture::then() can
