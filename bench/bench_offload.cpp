@@ -81,6 +81,17 @@ private:
 
 constexpr int burstJobs = 200'000;
 
+//! Reads every result (so none is optimised away) and returns the time per job since \a start.
+double readAllResults(const std::vector<QFuture<int>> &futures, Clock::time_point start)
+{
+    long long sum = 0;
+    for (const auto &future : futures)
+        sum += future.result();
+    if (sum == 42)
+        std::puts("");
+    return nanosecondsSince(start, burstJobs);
+}
+
 double threadedBurst(ThreadPool &pool)
 {
     auto add = threaded(&pool, [](int x) { return x + 1; });
@@ -89,12 +100,7 @@ double threadedBurst(ThreadPool &pool)
     futures.reserve(burstJobs);
     for (int i = 0; i < burstJobs; ++i)
         futures.push_back(add(i));
-    long long sum = 0;
-    for (auto &future : futures)
-        sum += future.result();
-    if (sum == 42)
-        std::puts("");
-    return nanosecondsSince(start, burstJobs);
+    return readAllResults(futures, start);
 }
 
 //! The floor under both: one QFutureInterface created, fulfilled and read, all on this thread.
@@ -109,12 +115,7 @@ double futureAloneBurst()
         promise.reportFinished();
         futures.push_back(promise.future());
     }
-    long long sum = 0;
-    for (auto &future : futures)
-        sum += future.result();
-    if (sum == 42)
-        std::puts("");
-    return nanosecondsSince(start, burstJobs);
+    return readAllResults(futures, start);
 }
 
 double concurrentBurst()
@@ -124,12 +125,7 @@ double concurrentBurst()
     futures.reserve(burstJobs);
     for (int i = 0; i < burstJobs; ++i)
         futures.push_back(QtConcurrent::run([i] { return i + 1; }));
-    long long sum = 0;
-    for (auto &future : futures)
-        sum += future.result();
-    if (sum == 42)
-        std::puts("");
-    return nanosecondsSince(start, burstJobs);
+    return readAllResults(futures, start);
 }
 
 double poolStartBurst(ThreadPool &pool)
