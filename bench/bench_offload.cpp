@@ -1,7 +1,14 @@
 // SPDX-License-Identifier: MIT
 // One run, QtOffload side by side with Qt's own way of doing the same thing.
 // Each figure: one warm-up, then the median of REPS repetitions.
-// Usage: bench_offload [repetitions]
+//
+// Every method is measured alone, in a process of its own that this one
+// starts: no pool of another method is alive, spinning or sleeping, while it
+// is timed (on a VM an idle thread's wake-up costs 40-100 us, a busy core's
+// 5-8 us, so one method's threads would change the other's figures).
+//
+// Usage: bench_offload [repetitions]             the whole table
+//        bench_offload --measure NAME [reps]    one method; prints its figures
 
 #include "roundtrip.h"
 
@@ -13,6 +20,8 @@
 #include <QtCore/QEventLoop>
 #include <QtCore/QFile>
 #include <QtCore/QFutureWatcher>
+#include <QtCore/QMap>
+#include <QtCore/QProcess>
 #include <QtCore/QPromise>
 #include <QtCore/QSysInfo>
 #include <QtCore/QThread>
@@ -23,6 +32,7 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -319,6 +329,155 @@ long long promiseGib()
     return sum;
 }
 
+//! The two-thread floor: futures made here, fulfilled on one other thread
+//! through the simplest hand-off there is (a single-producer,
+//! single-consumer ring), and read here. What any pool must at least pay.
+double futureHandOffBurst()
+{
+    constexpr int ringSize = 1024;
+    std::vector<QFutureInterface<int>> ring(ringSize);
+    std::atomic<int> published{0}; // slots the submitter has filled
+    std::atomic<int> fulfilled{0}; // slots the other thread has finished
+    std::thread fulfiller([&] {
+        for (int i = 0; i < burstJobs; ++i) {
+            while (published.load(std::memory_order_acquire) == i)
+                std::this_thread::yield();
+            QFutureInterface<int> promise = std::move(ring[i % ringSize]);
+            promise.reportAndMoveResult(i + 1);
+            promise.reportFinished();
+            fulfilled.store(i + 1, std::memory_order_release);
+        }
+    });
+    const auto start = Clock::now();
+    std::vector<QFuture<int>> futures;
+    futures.reserve(burstJobs);
+    for (int i = 0; i < burstJobs; ++i) {
+        while (i - fulfilled.load(std::memory_order_acquire) >= ringSize)
+            std::this_thread::yield();
+        QFutureInterface<int> promise(QFutureInterfaceBase::State(QFutureInterfaceBase::Started | QFutureInterfaceBase::Running));
+        futures.push_back(promise.future());
+        ring[i % ringSize] = std::move(promise);
+        published.store(i + 1, std::memory_order_release);
+    }
+    const double result = readAllResults(futures, start);
+    fulfiller.join();
+    return result;
+}
+
+using Figures = std::vector<double>;
+
+StreamFigures streamFigures(const std::function<StreamFigures()> &stream)
+{
+    stream(); // warm-up
+    std::vector<double> ns;
+    double worstStall = 0;
+    for (int i = 0; i < repetitions; ++i) {
+        const StreamFigures run = stream();
+        ns.push_back(run.nsPerItem);
+        worstStall = std::max(worstStall, run.worstStallMs);
+    }
+    return {median(ns), worstStall};
+}
+
+Figures gibFigures(const std::function<long long()> &stream)
+{
+    std::vector<double> speeds;
+    double peak = 0;
+    double worstStall = 0;
+    for (int i = 0; i < std::min(repetitions, 3); ++i) { // each moves a gibibyte
+        const GibFigures run = gibStream(stream);
+        speeds.push_back(run.mibPerSecond);
+        peak = std::max(peak, run.peakMib);
+        worstStall = std::max(worstStall, run.worstStallMs);
+    }
+    return {median(speeds), peak, worstStall};
+}
+
+template<typename Call>
+Figures blockingFigures(Call call)
+{
+    QObject context;
+    return {measure([&] { return blockingRoundTrip(&context, call); })};
+}
+
+//! Every method, by the name the parent process asks for. Each builds its own pool, if it has one.
+const QMap<QByteArray, std::function<Figures()>> &methods()
+{
+    static const QMap<QByteArray, std::function<Figures()>> all{
+        {"burst-threaded", [] {
+             ThreadPool pool(QThread::idealThreadCount(), QStringLiteral("bench"));
+             return Figures{measure([&] { return threadedBurst(pool); })};
+         }},
+        {"burst-qtconcurrent", [] { return Figures{measure(concurrentBurst)}; }},
+        {"burst-one-thread", [] { return Figures{measure(futureAloneBurst)}; }},
+        {"burst-two-threads", [] { return Figures{measure(futureHandOffBurst)}; }},
+        {"start-threadpool", [] {
+             ThreadPool pool(QThread::idealThreadCount(), QStringLiteral("bench"));
+             return Figures{measure([&] { return poolStartBurst(pool); })};
+         }},
+        {"start-qthreadpool", [] { return Figures{measure(rawStartBurst)}; }},
+        {"then-threaded", [] {
+             ThreadPool pool(QThread::idealThreadCount(), QStringLiteral("bench"));
+             auto one = threaded(&pool, [] { return 1; });
+             return Figures{measure([&] { return bench::roundTrip(roundTrips, bench::viaThen([&] { return one(); })); })};
+         }},
+        {"then-qtconcurrent", [] {
+             const auto submit = [] { return QtConcurrent::run([] { return 1; }); };
+             return Figures{measure([&] { return bench::roundTrip(roundTrips, bench::viaThen(submit)); })};
+         }},
+        {"whenfinished-threaded", [] {
+             ThreadPool pool(QThread::idealThreadCount(), QStringLiteral("bench"));
+             auto one = threaded(&pool, [] { return 1; });
+             return Figures{measure([&] { return bench::roundTrip(roundTrips, bench::viaWhenFinished([&] { return one(); })); })};
+         }},
+        {"whenfinished-qtconcurrent", [] {
+             const auto submit = [] { return QtConcurrent::run([] { return 1; }); };
+             return Figures{measure([&] { return bench::roundTrip(roundTrips, bench::viaWhenFinished(submit)); })};
+         }},
+        {"blocking-invokeblocking", [] {
+             return blockingFigures([](QObject *target, int i) { return invokeBlocking(target, [i] { return i; }); });
+         }},
+        {"blocking-qt", [] {
+             return blockingFigures([](QObject *target, int i) {
+                 int value = 0;
+                 QMetaObject::invokeMethod(target, [i] { return i; }, Qt::BlockingQueuedConnection, &value);
+                 return value;
+             });
+         }},
+        {"stream-1024", [] {
+             const StreamFigures f = streamFigures([] { return generatorStream(1024); });
+             return Figures{f.nsPerItem, f.worstStallMs};
+         }},
+        {"stream-2", [] {
+             const StreamFigures f = streamFigures([] { return generatorStream(2); });
+             return Figures{f.nsPerItem, f.worstStallMs};
+         }},
+        {"stream-promise", [] {
+             const StreamFigures f = streamFigures(promiseStream);
+             return Figures{f.nsPerItem, f.worstStallMs};
+         }},
+        {"gib-2", [] { return gibFigures([] { return generatorGib(2); }); }},
+        {"gib-1024", [] { return gibFigures([] { return generatorGib(1024); }); }},
+        {"gib-promise", [] { return gibFigures(promiseGib); }},
+    };
+    return all;
+}
+
+//! Runs \a name in a process of its own and returns what it printed.
+Figures measureAlone(const QByteArray &name)
+{
+    QProcess child;
+    child.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    child.start(QCoreApplication::applicationFilePath(),
+                {QStringLiteral("--measure"), QString::fromLatin1(name), QString::number(repetitions)});
+    if (!child.waitForFinished(30 * 60 * 1000) || child.exitStatus() != QProcess::NormalExit || child.exitCode() != 0)
+        qFatal("bench_offload: measuring %s failed", name.constData());
+    Figures figures;
+    for (const QByteArray &field : child.readAllStandardOutput().simplified().split(' '))
+        figures.push_back(field.toDouble());
+    return figures;
+}
+
 QString cpuModel()
 {
     QFile cpuinfo(QStringLiteral("/proc/cpuinfo"));
@@ -331,6 +490,7 @@ QString cpuModel()
     return QSysInfo::currentCpuArchitecture();
 }
 
+//! One table row; the ratio says how many times better ours is (above 1: better).
 void row(const char *what, const char *ours, double oursValue, const char *theirs, double theirsValue, const char *unit,
          bool higherIsBetter = false)
 {
@@ -343,11 +503,26 @@ void row(const char *what, const char *ours, double oursValue, const char *their
 int main(int argc, char **argv)
 {
     QCoreApplication app(argc, argv);
-    if (argc > 1)
-        repetitions = std::max(1, QByteArray(argv[1]).toInt());
+    const QStringList args = app.arguments();
+    if (args.size() >= 3 && args.at(1) == QStringLiteral("--measure")) {
+        if (args.size() > 3)
+            repetitions = std::max(1, args.at(3).toInt());
+        const auto method = methods().constFind(args.at(2).toLatin1());
+        if (method == methods().constEnd()) {
+            std::fprintf(stderr, "bench_offload: no method %s; one of: %s\n", qPrintable(args.at(2)),
+                         methods().keys().join(' ').constData());
+            return 2;
+        }
+        for (double figure : (*method)())
+            std::printf("%.6g ", figure);
+        std::printf("\n");
+        return 0;
+    }
+    if (args.size() > 1)
+        repetitions = std::max(1, args.at(1).toInt());
 
     std::printf("QtOffload benchmarks: %s, %d cores, Qt %s, QCoro 0.8, g++ %d.%d, %s build, "
-                "median of %d runs after one warm-up\n\n",
+                "median of %d runs after one warm-up, each method in a process of its own\n\n",
                 qPrintable(cpuModel()), QThread::idealThreadCount(), qVersion(), __GNUC__, __GNUC_MINOR__,
 #if defined(NDEBUG)
                 "optimised (-O2)",
@@ -355,97 +530,55 @@ int main(int argc, char **argv)
                 "debug",
 #endif
                 repetitions);
-    std::printf("| what | QtOffload | Qt | speed-up |\n|---|---|---|---|\n");
+    std::printf("| what | QtOffload | Qt | ratio |\n|---|---|---|---|\n");
 
-    ThreadPool pool(QThread::idealThreadCount(), QStringLiteral("bench"));
-    const double ours = measure([&] { return threadedBurst(pool); });
-    const double concurrent = measure(concurrentBurst);
-    const double oursRaw = measure([&] { return poolStartBurst(pool); });
-    const double raw = measure(rawStartBurst);
-    row("200k jobs submitted, then all results read (per job)", "threaded on ThreadPool", ours,
-        "QtConcurrent::run", concurrent, "ns");
-    const double futureAlone = measure(futureAloneBurst);
-    row("the floor: 200k QFutures made, fulfilled and read on one thread (per job)", "threaded on ThreadPool", ours,
-        "QFutureInterface alone", futureAlone, "ns");
-    row("200k jobs, no result (per job)", "ThreadPool::start", oursRaw, "QThreadPool::start", raw, "ns");
+    const double burst = measureAlone("burst-threaded")[0];
+    const double concurrent = measureAlone("burst-qtconcurrent")[0];
+    row("200k jobs submitted, then all results read (per job)", "threaded on ThreadPool", burst, "QtConcurrent::run",
+        concurrent, "ns");
+    const double oneThread = measureAlone("burst-one-thread")[0];
+    const double twoThreads = measureAlone("burst-two-threads")[0];
+    row("the floor: the same 200k QFutures made, fulfilled and read on one thread", "threaded on ThreadPool", burst,
+        "QFutureInterface alone", oneThread, "ns");
+    row("the two-thread floor: made here, fulfilled on one other thread through a ring", "threaded on ThreadPool",
+        burst, "QFutureInterface hand-off", twoThreads, "ns");
+    const double start = measureAlone("start-threadpool")[0];
+    const double rawStart = measureAlone("start-qthreadpool")[0];
+    row("200k jobs, no result (per job)", "ThreadPool::start", start, "QThreadPool::start", rawStart, "ns");
 
-    auto increment = threaded(&pool, [] { return 1; });
-    const auto submitOurs = [&] { return increment(); };
-    const auto submitConcurrent = [] { return QtConcurrent::run([] { return 1; }); };
-    const double oursTrip = measure([&] { return bench::roundTrip(roundTrips, bench::viaThen(submitOurs)); });
-    const double concurrentTrip = measure([&] { return bench::roundTrip(roundTrips, bench::viaThen(submitConcurrent)); });
-    row("event thread -> worker -> .then(context) round trip", "threaded", oursTrip / 1000, "QtConcurrent::run",
-        concurrentTrip / 1000, "us");
-    const double oursWatched = measure([&] { return bench::roundTrip(roundTrips, bench::viaWhenFinished(submitOurs)); });
-    const double concurrentWatched = measure([&] { return bench::roundTrip(roundTrips, bench::viaWhenFinished(submitConcurrent)); });
-    row("event thread -> worker -> whenFinished(context) round trip", "threaded", oursWatched / 1000,
-        "QtConcurrent::run", concurrentWatched / 1000, "us");
+    const double then = measureAlone("then-threaded")[0];
+    const double concurrentThen = measureAlone("then-qtconcurrent")[0];
+    row("event thread -> worker -> .then(context) round trip", "threaded", then / 1000, "QtConcurrent::run",
+        concurrentThen / 1000, "us");
+    const double watched = measureAlone("whenfinished-threaded")[0];
+    const double concurrentWatched = measureAlone("whenfinished-qtconcurrent")[0];
+    row("event thread -> worker -> whenFinished(context) round trip", "threaded", watched / 1000,
+        "QtConcurrent::run + QFutureWatcher", concurrentWatched / 1000, "us");
 
-    QObject context;
-    const double oursBlocking = measure([&] {
-        return blockingRoundTrip(&context, [](QObject *target, int i) { return invokeBlocking(target, [i] { return i; }); });
-    });
-    const double qtBlocking = measure([&] {
-        return blockingRoundTrip(&context, [](QObject *target, int i) {
-            int value = 0;
-            QMetaObject::invokeMethod(target, [i] { return i; }, Qt::BlockingQueuedConnection, &value);
-            return value;
-        });
-    });
-    row("worker -> main thread blocking call", "invokeBlocking", oursBlocking / 1000, "BlockingQueuedConnection",
+    const double blocking = measureAlone("blocking-invokeblocking")[0];
+    const double qtBlocking = measureAlone("blocking-qt")[0];
+    row("worker -> main thread blocking call", "invokeBlocking", blocking / 1000, "BlockingQueuedConnection",
         qtBlocking / 1000, "us");
 
-    StreamFigures small, large, promise;
-    std::vector<double> smallNs, largeNs, promiseNs;
-    generatorStream(1024); // warm-up
-    for (int i = 0; i < repetitions; ++i) {
-        const auto s = generatorStream(2);
-        const auto l = generatorStream(1024);
-        const auto p = promiseStream();
-        smallNs.push_back(s.nsPerItem);
-        largeNs.push_back(l.nsPerItem);
-        promiseNs.push_back(p.nsPerItem);
-        small.worstStallMs = std::max(small.worstStallMs, s.worstStallMs);
-        large.worstStallMs = std::max(large.worstStallMs, l.worstStallMs);
-        promise.worstStallMs = std::max(promise.worstStallMs, p.worstStallMs);
-    }
-    const double promiseItems = 1e9 / median(promiseNs);
-    row("stream 1M ints, items/s (maxSize 1024)", "generator", 1e9 / median(largeNs), "QPromise + QFutureWatcher",
-        promiseItems, "/s", true);
-    row("stream 1M ints, items/s (maxSize 2)", "generator", 1e9 / median(smallNs), "QPromise + QFutureWatcher",
-        promiseItems, "/s", true);
-    row("longest event-loop stall while streaming (maxSize 1024)", "generator", large.worstStallMs,
-        "QPromise + QFutureWatcher", promise.worstStallMs, "ms");
-    std::printf("\nStall with maxSize 2: %.1f ms.\n", small.worstStallMs);
+    const Figures large = measureAlone("stream-1024");
+    const Figures small = measureAlone("stream-2");
+    const Figures promise = measureAlone("stream-promise");
+    row("stream 1M ints, items/s (maxSize 1024)", "generator", 1e9 / large[0], "QPromise + QFutureWatcher",
+        1e9 / promise[0], "/s", true);
+    row("stream 1M ints, items/s (maxSize 2)", "generator", 1e9 / small[0], "QPromise + QFutureWatcher",
+        1e9 / promise[0], "/s", true);
+    row("longest event-loop stall while streaming (maxSize 1024)", "generator", large[1], "QPromise + QFutureWatcher",
+        promise[1], "ms");
+    std::printf("\nStall with maxSize 2: %.1f ms.\n", small[1]);
 
-    // 1 GiB in 64 KiB chunks: fewer repetitions, each moves a gibibyte.
-    const int gibRuns = std::min(repetitions, 3);
-    std::vector<GibFigures> gen2, gen1024, prom;
-    for (int i = 0; i < gibRuns; ++i) {
-        gen2.push_back(gibStream([] { return generatorGib(2); }));
-        gen1024.push_back(gibStream([] { return generatorGib(1024); }));
-        prom.push_back(gibStream(promiseGib));
-    }
-    const auto summary = [](const std::vector<GibFigures> &runs) {
-        std::vector<double> speeds;
-        GibFigures worst;
-        for (const auto &run : runs) {
-            speeds.push_back(run.mibPerSecond);
-            worst.peakMib = std::max(worst.peakMib, run.peakMib);
-            worst.worstStallMs = std::max(worst.worstStallMs, run.worstStallMs);
-        }
-        worst.mibPerSecond = median(speeds);
-        return worst;
-    };
-    const GibFigures g2 = summary(gen2), g1024 = summary(gen1024), p = summary(prom);
     std::printf("\n| 1 GiB in 64 KiB chunks (median of %d) | MiB/s | peak live chunk memory | longest stall |\n"
                 "|---|---|---|---|\n",
-                gibRuns);
-    const auto gibRow = [](const char *what, const GibFigures &f) {
-        std::printf("| %s | %.0f | %.2f MiB | %.1f ms |\n", what, f.mibPerSecond, f.peakMib, f.worstStallMs);
+                std::min(repetitions, 3));
+    const auto gibRow = [](const char *what, const Figures &f) {
+        std::printf("| %s | %.0f | %.2f MiB | %.1f ms |\n", what, f[0], f[1], f[2]);
     };
-    gibRow("generator, maxSize 2", g2);
-    gibRow("generator, maxSize 1024", g1024);
-    gibRow("QPromise + QFutureWatcher", p);
+    gibRow("generator, maxSize 2", measureAlone("gib-2"));
+    gibRow("generator, maxSize 1024", measureAlone("gib-1024"));
+    gibRow("QPromise + QFutureWatcher", measureAlone("gib-promise"));
     return 0;
 }

@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=(
     cmake ninja-build g++ pkg-config
-    qt6-base-dev qt6-base-dev-tools qt6-declarative-dev qcoro-qt6-dev
+    qt6-base-dev qt6-base-private-dev qt6-base-dev-tools qt6-declarative-dev qcoro-qt6-dev
     qml6-module-qttest qml6-module-qtquick qml6-module-qtqml qml6-module-qtqml-workerscript
     qml6-module-qtquick-window
     netcat-openbsd

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <QtOffload/channel.h>
-#include <QtOffload/job.h>
+#include <QtOffload/impl/finishfuture.h>
 
 #include <QtCore/QCoreApplication>
 #include <QtCore/QEvent>
@@ -18,7 +18,7 @@ ChannelBase::ChannelBase(qsizetype maxSize) : m_maxSize(maxSize)
 ChannelBase::~ChannelBase()
 {
     if (!m_stopped.isFinished())
-        m_stopped.reportFinished();
+        finishFuture(m_stopped);
 }
 
 int ChannelBase::drainEventType()
@@ -38,15 +38,13 @@ bool ChannelBase::producerStarting()
 
 void ChannelBase::producerFinished(std::exception_ptr error) noexcept
 {
-    using Clock = std::chrono::steady_clock;
-    waitForContinuationAttach(Clock::time_point(Clock::duration(m_stoppedHandedOut.load(std::memory_order_relaxed))));
     std::lock_guard lock(m_mutex);
     if (m_finished)
         return;
     m_finished = true;
     m_error = std::move(error);
     wakeConsumerLocked();
-    m_stopped.reportFinished();
+    finishFuture(m_stopped);
 }
 
 bool ChannelBase::isClosed() const
@@ -88,7 +86,7 @@ QFuture<void> ChannelBase::close()
         if (!m_started && !m_finished) {
             // Never started, so it never will: stopped at once.
             m_finished = true;
-            m_stopped.reportFinished();
+            finishFuture(m_stopped);
         }
         // The consumer hears when the producer has really stopped.
         m_wakeRequested = true;
@@ -96,14 +94,12 @@ QFuture<void> ChannelBase::close()
             wakeConsumerLocked();
         m_producerCv.notify_all();
     }
-    m_stoppedHandedOut.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
     return m_stopped.future();
 }
 
 QFuture<void> ChannelBase::stopped() const
 {
     std::lock_guard lock(m_mutex);
-    m_stoppedHandedOut.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
     return const_cast<QFutureInterface<void> &>(m_stopped).future();
 }
 

@@ -2,6 +2,7 @@
 #include <QtOffload/completion.h>
 
 #include "lifecycle_p.h"
+#include "tsan_p.h"
 
 #include <QtCore/QEventLoop>
 #include <QtCore/QScopeGuard>

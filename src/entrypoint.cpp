@@ -2,6 +2,7 @@
 #include <QtOffload/entrypoint.h>
 
 #include "lifecycle_p.h"
+#include "separatethread_p.h"
 
 #include <QtCore/QCoreApplication>
 #include <QtCore/QDebug>
@@ -32,13 +33,7 @@ Entrypoint::Entrypoint(int &argc, char **argv, EntrypointOptions options) : d(st
     detail::ensureApplicationHooks();
     detail::setMainEventLoopClosed(false);
 
-    int poolSize = d->options.poolSize;
-    if (poolSize <= 0) {
-        bool ok = false;
-        poolSize = qEnvironmentVariableIntValue("QTOFFLOAD_POOL_SIZE", &ok);
-        if (!ok || poolSize <= 0)
-            poolSize = QThread::idealThreadCount();
-    }
+    const int poolSize = d->options.poolSize > 0 ? d->options.poolSize : detail::defaultPoolSize();
     d->pool = std::make_unique<ThreadPool>(poolSize, d->options.poolName);
     d->previousDefault = detail::exchangeDefaultPool(d->pool.get());
 }

@@ -1,7 +1,16 @@
 // SPDX-License-Identifier: MIT
 #include <QtOffload/errors.h>
 
+#include "tsan_p.h"
+
 #include <QtCore/QException>
+
+#include <cstdlib>
+#include <memory>
+#include <typeinfo>
+#if defined(__GLIBCXX__)
+#  include <cxxabi.h>
+#endif
 
 namespace QtOffload {
 
@@ -44,7 +53,17 @@ std::string detail::describeException(const std::exception_ptr &error)
     } catch (const std::exception &e) {
         return e.what();
     } catch (...) {
-        return "an exception not derived from std::exception";
+#if defined(__GLIBCXX__)
+        // libstdc++ knows the type of the exception being handled.
+        if (const std::type_info *type = abi::__cxa_current_exception_type()) {
+            int status = 0;
+            std::unique_ptr<char, void (*)(void *)> name(abi::__cxa_demangle(type->name(), nullptr, nullptr, &status),
+                                                          std::free);
+            return std::string("an exception of type ") + (status == 0 && name ? name.get() : type->name())
+                + " (not derived from std::exception)";
+        }
+#endif
+        return "an exception not derived from std::exception (catch it by its own type)";
     }
 }
 

@@ -2,7 +2,8 @@
 #include <QtOffload/executor.h>
 #include <QtOffload/threadpool.h>
 
-#include "lifecycle_p.h"
+#include "separatethread_p.h"
+#include "tsan_p.h"
 
 #include <QtCore/QRunnable>
 #include <QtCore/QThreadPool>

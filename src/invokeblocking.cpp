@@ -2,6 +2,7 @@
 #include <QtOffload/invokeblocking.h>
 
 #include "lifecycle_p.h"
+#include "tsan_p.h"
 
 #include <QtCore/QCoreApplication>
 #include <QtCore/QEvent>

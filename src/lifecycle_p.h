@@ -2,13 +2,9 @@
 #pragma once
 
 // Process-wide bookkeeping for an orderly shutdown: which generators are
-// open, which separate threads run, and whether the main event loop can
-// still run posted calls. Entrypoint and the application's destruction
-// (a post routine) drive it.
-
-#include <QtOffload/job.h>
-
-#include <QtCore/QStringList>
+// open, and whether the main event loop can still run posted calls (the
+// separate threads keep their own book: separatethread_p.h). Entrypoint
+// and the application's destruction (a post routine) drive it.
 
 #include <memory>
 
@@ -17,6 +13,9 @@ namespace QtOffload { class ThreadPool; }
 namespace QtOffload::detail {
 
 class ChannelBase;
+
+//! The size of a default pool: QTOFFLOAD_POOL_SIZE if it is a positive number, else QThread::idealThreadCount().
+int defaultPoolSize();
 
 //! Installs \a pool as ThreadPool::setDefault() would; returns the explicitly set default it replaces (null: none).
 ThreadPool *exchangeDefaultPool(ThreadPool *pool) noexcept;
@@ -31,11 +30,5 @@ void registerGenerator(const std::shared_ptr<ChannelBase> &channel);
 void unregisterGenerator(const ChannelBase *channel);
 //! Closes every open generator; returns how many.
 int closeAllGenerators();
-
-//! Runs \a job on a new QThread named "<namePrefix> #n".
-void startSeparateThread(JobPtr job, const QString &namePrefix);
-void stopSeparateThreads();
-//! Waits up to \a timeout for every separate thread; returns the names of those still running.
-QStringList joinSeparateThreads(std::chrono::milliseconds timeout);
 
 } // namespace QtOffload::detail

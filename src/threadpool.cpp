@@ -91,13 +91,6 @@ ProcessPool &processPool()
     return instance;
 }
 
-int poolSizeFromEnvironment()
-{
-    bool ok = false;
-    const int size = qEnvironmentVariableIntValue("QTOFFLOAD_POOL_SIZE", &ok);
-    return ok && size > 0 ? size : QThread::idealThreadCount();
-}
-
 // How long an idle worker keeps looking for work before it sleeps. Long
 // enough to bridge the gap between jobs of a burst, short enough not to
 // steal a 2-core machine from the thread that submits.
@@ -421,7 +414,7 @@ ThreadPool *ThreadPool::defaultPool()
     if (process.destroyed)
         return nullptr;
     if (!process.pool) {
-        process.pool = std::make_unique<ThreadPool>(poolSizeFromEnvironment(), QStringLiteral("default"));
+        process.pool = std::make_unique<ThreadPool>(detail::defaultPoolSize(), QStringLiteral("default"));
         process.current.store(process.pool.get(), std::memory_order_release);
     }
     return process.pool.get();
@@ -430,6 +423,13 @@ ThreadPool *ThreadPool::defaultPool()
 void ThreadPool::setDefault(ThreadPool *pool) noexcept
 {
     s_explicitDefault.store(pool, std::memory_order_release);
+}
+
+int detail::defaultPoolSize()
+{
+    bool ok = false;
+    const int size = qEnvironmentVariableIntValue("QTOFFLOAD_POOL_SIZE", &ok);
+    return ok && size > 0 ? size : QThread::idealThreadCount();
 }
 
 ThreadPool *detail::exchangeDefaultPool(ThreadPool *pool) noexcept

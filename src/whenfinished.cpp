@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <QtOffload/errors.h>
 #include <QtOffload/whenfinished.h>
 
 #include <QtCore/QDebug>
@@ -12,15 +13,14 @@ void warnNotDelivered(const QFutureInterfaceBase &future) noexcept
         qWarning("QtOffload::whenFinished: the job was cancelled; its callback is not called");
         return;
     }
+    std::exception_ptr error;
     try {
         finished.waitForFinished(); // rethrows the job's exception
-    } catch (const std::exception &e) {
-        qWarning("QtOffload::whenFinished: the job threw, so its callback is not called: %s "
-                 "(take the QFuture in the callback to handle failures)", e.what());
     } catch (...) {
-        qWarning("QtOffload::whenFinished: the job threw a non-std::exception, so its callback is not called "
-                 "(take the QFuture in the callback to handle failures)");
+        error = std::current_exception();
     }
+    qWarning("QtOffload::whenFinished: the job threw, so its callback is not called: %s "
+             "(take the QFuture in the callback to handle failures)", describeException(error).c_str());
 }
 
 } // namespace QtOffload::detail

@@ -11,8 +11,6 @@
 #include <QtCore/QFuture>
 #include <QtCore/QFutureInterface>
 
-#include <atomic>
-#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -104,8 +102,6 @@ private:
     bool m_producerWaiting = false;
     std::exception_ptr m_error;
     QFutureInterface<void> m_stopped;
-    // When close() or stopped() last handed m_stopped out (see continuationAttachGuard).
-    mutable std::atomic<std::chrono::steady_clock::rep> m_stoppedHandedOut{0};
 };
 
 template<typename T>

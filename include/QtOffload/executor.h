@@ -6,6 +6,8 @@
 #include <QtCore/QPointer>
 #include <QtCore/QString>
 
+#include <type_traits>
+
 class QThreadPool;
 
 namespace QtOffload {
@@ -49,19 +51,39 @@ private:
 };
 
 namespace detail {
+
+//! f(StopToken, args...) is how \a Fn is called: it is handed a stop token first.
+template<typename Fn, typename... Args>
+concept TakesStopToken = std::is_invocable_v<std::decay_t<Fn> &, StopToken, std::decay_t<Args> &&...>;
+
+//! Submits \a body as one job; \a stop (none or one) is requested by the future's cancel() and at shutdown.
+template<typename Body, typename... Stop>
+auto submitBody(const Executor &executor, Body body, Stop... stop)
+{
+    static_assert(sizeof...(Stop) <= 1 && (std::is_same_v<Stop, StopSource> && ...));
+    using R = ResultType<decltype(body())>;
+    auto job = std::make_unique<FutureJob<R, Body>>(std::move(body));
+    (job->setStopSource(std::move(stop)), ...);
+    QFuture<R> future = job->future();
+    executor.submit(std::move(job));
+    return future;
+}
+
 /*!
-  Builds the job for f(args...) and submits it; the returned future reports
-  its result.
+  Builds the job for f(args...), or f(stopToken, args...) when f takes a
+  StopToken first, and submits it; the returned future reports its result.
 */
 template<typename F, typename... Args>
 auto submitCall(const Executor &executor, F &&f, Args &&...args)
 {
-    auto body = bindArguments(std::forward<F>(f), std::forward<Args>(args)...);
-    using R = ResultType<decltype(body())>;
-    auto job = std::make_unique<FutureJob<R, decltype(body)>>(std::move(body));
-    QFuture<R> future = job->future();
-    executor.submit(std::move(job));
-    return future;
+    if constexpr (TakesStopToken<F, Args...>) {
+        StopSource stop;
+        StopToken token = stop.token();
+        return submitBody(executor, bindArguments(std::forward<F>(f), std::move(token), std::forward<Args>(args)...),
+                          std::move(stop));
+    } else {
+        return submitBody(executor, bindArguments(std::forward<F>(f), std::forward<Args>(args)...));
+    }
 }
 } // namespace detail
 

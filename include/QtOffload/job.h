@@ -7,11 +7,11 @@
 
 #include <QtOffload/contextvar.h>
 #include <QtOffload/stoptoken.h>
+#include <QtOffload/impl/finishfuture.h>
 
 #include <QtCore/QFuture>
 #include <QtCore/QFutureInterface>
 
-#include <chrono>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -22,21 +22,6 @@
 namespace QtOffload::detail {
 
 enum class JobOutcome { Succeeded, Failed, Cancelled };
-
-/*!
-  Qt 6.4's QFuture::then() can run a continuation twice, and crash on the
-  moved-from promise, when the future finishes on another thread while then()
-  attaches it: setContinuation() runs the continuation of a finished future
-  inline and then stores it, and the finishing thread's runContinuation(), if
-  it comes after the store, runs it again. then() is nearly always called right
-  after the call that handed the future out, so a future is not finished
-  sooner than this after it was handed out: then() has attached its
-  continuation by then, and runContinuation() runs it exactly once.
-*/
-inline constexpr std::chrono::microseconds continuationAttachGuard{20};
-
-//! Returns once continuationAttachGuard has passed since \a handedOut (spins: the wait is microseconds).
-QTOFFLOAD_EXPORT void waitForContinuationAttach(std::chrono::steady_clock::time_point handedOut) noexcept;
 
 class QTOFFLOAD_EXPORT Job
 {
@@ -85,7 +70,7 @@ public:
     JobOutcome run() noexcept override
     {
         if (m_promise.isCanceled()) {
-            finish();
+            finishFuture(m_promise);
             return JobOutcome::Cancelled;
         }
         ContextScope scope(m_context);
@@ -102,15 +87,14 @@ public:
             m_promise.reportException(error);
             outcome = JobOutcome::Failed;
         }
-        QTOFFLOAD_HAPPENS_BEFORE(&m_promise);
-        finish();
+        finishFuture(m_promise);
         return outcome;
     }
 
     void cancel() noexcept override
     {
         m_promise.reportCanceled();
-        finish();
+        finishFuture(m_promise);
     }
 
     void requestStop() noexcept override
@@ -120,18 +104,10 @@ public:
     }
 
 private:
-    void finish() noexcept
-    {
-        waitForContinuationAttach(m_created);
-        m_promise.reportFinished();
-    }
-
     Body m_body;
     Context m_context;
     QFutureInterface<R> m_promise;
     std::optional<StopSource> m_stop; // most jobs take no StopToken: no state to allocate
-    // The future is handed out right after submission, which follows this.
-    const std::chrono::steady_clock::time_point m_created = std::chrono::steady_clock::now();
 };
 
 //! Reports an exception that escaped a job nobody waits for.

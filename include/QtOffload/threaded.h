@@ -10,8 +10,9 @@ namespace QtOffload {
 
 namespace detail {
 
+//! The seed's @threaded on a generator function returns an IteratorWrapper.
 template<typename Fn, typename... Args>
-concept TakesStopToken = std::is_invocable_v<Fn &, StopToken, std::decay_t<Args> &&...>;
+concept ReturnsQCoroGenerator = !TakesStopToken<Fn, Args...> && IsQCoroGenerator<BoundResult<Fn, Args...>>::value;
 
 //! What threaded() and threadedSeparate() return: each call submits one job.
 template<typename Fn>
@@ -26,25 +27,11 @@ public:
     [[nodiscard("the future is the only way to learn the job's result or failure")]]
     auto operator()(Args &&...args) const
     {
-        if constexpr (TakesStopToken<Fn, Args...>) {
-            StopSource stop;
-            auto body = bindArguments(m_fn, stop.token(), std::forward<Args>(args)...);
-            using R = ResultType<decltype(body())>;
-            auto job = std::make_unique<FutureJob<R, decltype(body)>>(std::move(body));
-            job->setStopSource(std::move(stop));
-            QFuture<R> future = job->future();
-            m_executor.submit(std::move(job));
-            return future;
-        } else {
-            // Each job calls its own copy of f, so a mutable lambda is fine.
-            using R = ResultType<std::invoke_result_t<Fn &, std::decay_t<Args> &&...>>;
-            if constexpr (IsQCoroGenerator<R>::value) {
-                // The seed's @threaded on a generator function returns an IteratorWrapper.
-                return makeGenerator<void>(m_executor, defaultIterableMaxSize(), m_fn, std::forward<Args>(args)...);
-            } else {
-                return submitCall(m_executor, m_fn, std::forward<Args>(args)...);
-            }
-        }
+        // Each job calls its own copy of f, so a mutable lambda is fine.
+        if constexpr (ReturnsQCoroGenerator<Fn, Args...>)
+            return makeGenerator<void>(m_executor, defaultIterableMaxSize(), m_fn, std::forward<Args>(args)...);
+        else
+            return submitCall(m_executor, m_fn, std::forward<Args>(args)...);
     }
 
 private:
@@ -66,7 +53,8 @@ private:
     waitForFinished(), .then()/.onFailed() and co_await.
   - Cancelling the future before the job starts means f never runs.
   - Back on a context object's thread: whenFinished(future, context, slot),
-    or future.then(context, slot), which Qt 6.4 races on (see whenfinished.h).
+    or future.then(context, slot): QtOffload finishes its futures so that
+    Qt 6.4's then() race (QTBUG-118032) cannot hit them.
   - If f takes a StopToken first, one is passed; the future's cancel()
     requests the stop.
   - If f returns QCoro::Generator<T>, the call returns a generator

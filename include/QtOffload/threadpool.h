@@ -21,10 +21,10 @@ class ThreadPoolPrivate;
   wake-up per job; a spinning worker yields its core now and then, so the
   thread that submits is not starved.
 
-  A job that returns a future finishes it no sooner than 20 µs after it was
-  submitted (detail::continuationAttachGuard): Qt 6.4's QFuture::then() can
-  run a continuation twice when the future finishes while then() attaches it,
-  so the module gives then() time to attach. whenFinished() has no such race.
+  The futures the pool hands out are safe to then() on Qt 6.4, whose
+  QFuture::then() can otherwise run a continuation twice when the future
+  finishes while then() attaches it (QTBUG-118032): the pool finishes them
+  so that the continuation runs exactly once.
 
   Starvation: a job that waits on another job's future of the same pool
   would deadlock a full pool. When every thread is busy and the queue has not
@@ -74,8 +74,9 @@ public:
     void setStarvationTimeout(std::chrono::milliseconds timeout);
 
     /*!
-      Runs f(args...) on the pool; the future reports the result or rethrows
-      f's exception as its own type. Cancelling the future before the job
+      Runs f(args...) on the pool, or f(stopToken, args...) when f takes a
+      StopToken first (the future's cancel() requests the stop); the future
+      reports the result or rethrows f's exception as its own type. Cancelling the future before the job
       starts means it never runs. Throws ShutdownError while the pool is
       being destroyed.
     */

@@ -21,15 +21,17 @@ QTOFFLOAD_EXPORT void warnNotDelivered(const QFutureInterfaceBase &future) noexc
 } // namespace detail
 
 /*!
-  Calls \a f on \a context's thread once \a future has finished: the safe
-  twin of future.then(context, f) on Qt 6.4.
+  Calls \a f on \a context's thread once \a future has finished, for any
+  QFuture, whoever finishes it.
 
-  Qt 6.4's QFuture::then() can run its continuation twice, and crash, when
-  the future finishes on another thread at the very moment then() attaches
-  the continuation (a race inside QFutureInterfaceBase::setContinuation();
-  QtConcurrent::run(...).then(ctx, ...) shows it too, about once per million
-  back-to-back calls on a 2-core machine). whenFinished() goes through a
-  QFutureWatcher, which Qt 6.4 synchronises correctly.
+  Futures that QtOffload hands out are safe with future.then(context, f)
+  too. Others are not on Qt 6.4: its QFuture::then() can run the
+  continuation twice, and crash, when another thread finishes the future at
+  the moment then() attaches it (QTBUG-118032, fixed in Qt 6.10 and its
+  backports; QtConcurrent::run(...).then(ctx, ...) shows it about once per
+  million back-to-back calls on a 2-core machine). whenFinished() goes
+  through a QFutureWatcher, which Qt 6.4 synchronises correctly, so it is
+  race-free for QtConcurrent's futures and a QPromise's alike.
 
   \a f takes one of:
   - the finished QFuture<T>: always called; result() rethrows the job's

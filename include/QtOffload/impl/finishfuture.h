@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// Implementation detail of QtOffload: do not include directly.
+
+#include <QtOffload/qtoffloadglobal.h>
+
+class QFutureInterfaceBase;
+
+namespace QtOffload::detail {
+
+/*!
+  Reports \a future finished and runs its continuation exactly once, even
+  while another thread attaches one with QFuture::then(). Every future
+  QtOffload hands out is finished through it: Qt 6.4's own reportFinished()
+  can run a continuation twice (QTBUG-118032, see src/finishfuture.cpp).
+  A second call does nothing.
+*/
+QTOFFLOAD_EXPORT void finishFuture(QFutureInterfaceBase &future) noexcept;
+
+} // namespace QtOffload::detail

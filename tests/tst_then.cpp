@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: MIT
+// QtOffload futures used the plain Qt 6 way: then(), unwrap(), whenAll(),
+// whenAny(). On Qt 6.4 a continuation attached while another thread finishes
+// the future could run twice (QTBUG-118032); these count the runs.
+
+#include <QtOffload/threaded.h>
+
+#include <QtCore/QCoreApplication>
+#include <QtCore/QEventLoop>
+#include <QtCore/QException>
+#include <QtCore/QPromise>
+#include <QtCore/QThread>
+#include <QtCore/QTimer>
+#include <QtTest/QtTest>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <variant>
+
+using namespace std::chrono_literals;
+using QtOffload::threaded;
+using QtOffload::ThreadPool;
+
+namespace {
+
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+constexpr int unwrapRepetitions = 2'000;
+constexpr int combinatorRepetitions = 2'000;
+#else
+constexpr int unwrapRepetitions = 20'000;
+constexpr int combinatorRepetitions = 20'000;
+#endif
+constexpr int thenWithoutContextCount = 2'000'000;
+constexpr int thenWithContextCount = 100'000;
+// Futures in flight before the submitter waits for the pool: bounds memory,
+// and keeps the queue short, so that jobs finish while then() attaches.
+constexpr int window = 4'096;
+constexpr auto deadline = 120s;
+constexpr int waitMs = 20'000;
+
+//! Runs the event loop until \a done or the deadline; false on the deadline.
+bool spinUntil(const std::function<bool()> &done)
+{
+    QDeadlineTimer timer(deadline);
+    while (!done()) {
+        if (timer.hasExpired())
+            return false;
+        QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents, 10);
+    }
+    return true;
+}
+
+} // namespace
+
+class tst_Then : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void thenWithoutContextRunsOncePerFuture();
+    void thenWithContextRunsOncePerRoundTrip();
+    void thenAfterFinishRunsInline();
+    void thenChainsCarryValuesFailuresAndCancels();
+    void unwrapChainsRepeated();
+    void whenAllOfPoolFutures();
+    void whenAnyOfPoolFutures();
+};
+
+void tst_Then::thenWithoutContextRunsOncePerFuture()
+{
+    ThreadPool pool(2, QStringLiteral("then"));
+    auto plusOne = threaded(&pool, [](int x) { return x + 1; });
+    std::atomic<qint64> runs { 0 };
+    std::atomic<qint64> sum { 0 };
+    for (int i = 0; i < thenWithoutContextCount; ++i) {
+        // No context: the continuation runs on the worker that finishes the
+        // future, or inline in then() if it has finished already.
+        plusOne(i).then([&runs, &sum](int value) {
+            runs.fetch_add(1, std::memory_order_relaxed);
+            sum.fetch_add(value, std::memory_order_relaxed);
+        });
+        if (i % window == window - 1)
+            QVERIFY(pool.waitForDone(deadline));
+    }
+    QVERIFY(pool.waitForDone(deadline));
+    QCOMPARE(runs.load(), qint64(thenWithoutContextCount));
+    QCOMPARE(sum.load(), qint64(thenWithoutContextCount) * (thenWithoutContextCount + 1) / 2);
+}
+
+void tst_Then::thenWithContextRunsOncePerRoundTrip()
+{
+    ThreadPool pool(2, QStringLiteral("then"));
+    auto one = threaded(&pool, [] { return 1; });
+    QObject context;
+    int runs = 0;
+    int started = 0;
+    std::function<void()> next = [&] {
+        ++started;
+        one().then(&context, [&](int value) {
+            runs += value;
+            if (started < thenWithContextCount)
+                next();
+        });
+    };
+    next();
+    QVERIFY(spinUntil([&] { return runs >= thenWithContextCount; }));
+    // A second run of a continuation would post once more: let it arrive.
+    QVERIFY(pool.waitForDone(deadline));
+    QCoreApplication::sendPostedEvents();
+    QCOMPARE(started, thenWithContextCount);
+    QCOMPARE(runs, thenWithContextCount);
+}
+
+void tst_Then::thenAfterFinishRunsInline()
+{
+    ThreadPool pool(1);
+    QFuture<int> future = threaded(&pool, [] { return 6; })();
+    future.waitForFinished();
+    int runs = 0;
+    QFuture<int> doubled = future.then([&runs](int value) {
+        ++runs;
+        return value * 2;
+    });
+    QCOMPARE(runs, 1); // ran in then(), on this thread
+    QVERIFY(doubled.isFinished());
+    QCOMPARE(doubled.result(), 12);
+    QVERIFY(pool.waitForDone(deadline));
+    QCOMPARE(runs, 1);
+}
+
+void tst_Then::thenChainsCarryValuesFailuresAndCancels()
+{
+    ThreadPool pool(2);
+    QFuture<QString> chained = threaded(&pool, [](int x) { return x * 3; })(14)
+                                   .then([](int value) { return value + 0.5; })
+                                   .then([](double value) { return QString::number(value); });
+    QCOMPARE(chained.result(), QStringLiteral("42.5"));
+
+    int failureRuns = 0;
+    QFuture<int> failed = threaded(&pool, []() -> int { throw std::runtime_error("boom"); })()
+                              .then([](int value) { return value + 1; })
+                              .onFailed([&failureRuns](const std::runtime_error &error) {
+                                  ++failureRuns;
+                                  return QByteArray(error.what()) == "boom" ? -1 : -2;
+                              });
+    QCOMPARE(failed.result(), -1);
+    QCOMPARE(failureRuns, 1);
+
+    // Cancelled before it starts: the chain sees the cancel, and the job never runs.
+    ThreadPool single(1);
+    std::atomic<bool> release { false };
+    QFuture<void> blocker = threaded(&single, [&release] {
+        while (!release.load())
+            QThread::yieldCurrentThread();
+    })();
+    bool jobRan = false;
+    QFuture<int> queued = threaded(&single, [&jobRan] {
+        jobRan = true;
+        return 1;
+    })();
+    int cancelRuns = 0;
+    QFuture<int> onCancel = queued.then([](int value) { return value; }).onCanceled([&cancelRuns] {
+        ++cancelRuns;
+        return -7;
+    });
+    queued.cancel();
+    release = true;
+    QCOMPARE(onCancel.result(), -7);
+    QVERIFY(single.waitForDone(deadline));
+    QCOMPARE(cancelRuns, 1);
+    QVERIFY(!jobRan);
+    blocker.waitForFinished();
+}
+
+void tst_Then::unwrapChainsRepeated()
+{
+    ThreadPool pool(2, QStringLiteral("unwrap"));
+    auto plusOne = threaded(&pool, [](int value) { return value + 1; });
+    auto nestedPlusOne = threaded(&pool, [plusOne](int value) { return plusOne(value); });
+    auto failing = threaded(&pool, [](int) -> int { throw QException(); });
+    for (int i = 0; i < unwrapRepetitions; ++i) {
+        // A QtOffload future returned from a continuation, unwrapped: unwrap()
+        // attaches its then() to the inner future while a worker finishes it.
+        {
+            QPromise<int> start;
+            QFuture<int> unwrapped = start.future().then([plusOne](int value) { return plusOne(value); }).unwrap();
+            start.start();
+            start.addResult(i);
+            start.finish();
+            QCOMPARE(unwrapped.result(), i + 1);
+        }
+        // Nested twice, both levels on the pool.
+        {
+            QPromise<int> start;
+            QFuture<int> unwrapped
+                = start.future().then([nestedPlusOne](int value) { return nestedPlusOne(value); }).unwrap();
+            start.start();
+            start.addResult(i);
+            start.finish();
+            QCOMPARE(unwrapped.result(), i + 1);
+        }
+        // The inner future fails: the failure goes down the chain once.
+        {
+            QPromise<int> start;
+            std::atomic<int> failures { 0 };
+            QFuture<int> handled = start.future()
+                                       .then([failing](int value) { return failing(value); })
+                                       .unwrap()
+                                       .then([](int value) { return value; })
+                                       .onFailed([&failures](const QException &) {
+                                           failures.fetch_add(1);
+                                           return -1;
+                                       });
+            start.start();
+            start.addResult(i);
+            start.finish();
+            QCOMPARE(handled.result(), -1);
+            QCOMPARE(failures.load(), 1);
+        }
+        // The inner future is a job cancelled before it started.
+        {
+            QPromise<int> start;
+            std::atomic<int> cancels { 0 };
+            QFuture<int> handled = start.future()
+                                       .then([plusOne](int value) {
+                                           QFuture<int> inner = plusOne(value);
+                                           inner.cancel();
+                                           return inner;
+                                       })
+                                       .unwrap()
+                                       .then([](int value) { return value; })
+                                       .onCanceled([&cancels] {
+                                           cancels.fetch_add(1);
+                                           return -1;
+                                       });
+            start.start();
+            start.addResult(i);
+            start.finish();
+            const int result = handled.result();
+            // The cancel may come after the job has already run.
+            QVERIFY2(result == i + 1 || (result == -1 && cancels.load() == 1), qPrintable(QString::number(result)));
+        }
+    }
+    QVERIFY(pool.waitForDone(deadline));
+}
+
+void tst_Then::whenAllOfPoolFutures()
+{
+    ThreadPool pool(2, QStringLiteral("whenAll"));
+    auto square = threaded(&pool, [](int x) { return x * x; });
+    auto name = threaded(&pool, [](int x) { return QString::number(x); });
+    for (int i = 0; i < combinatorRepetitions; ++i) {
+        QList<QFuture<int>> squares { // not const: Qt 6.4 calls then() through the iterator
+                                      square(i), square(i + 1), square(i + 2)
+        };
+        const QList<QFuture<int>> all = QtFuture::whenAll(squares.begin(), squares.end()).result();
+        QCOMPARE(all.size(), 3);
+        for (int k = 0; k < 3; ++k)
+            QCOMPARE(all.at(k).result(), (i + k) * (i + k));
+
+        // Of different types: a list of variants, in the order given.
+        const auto mixed = QtFuture::whenAll(square(i), name(i)).result();
+        QCOMPARE(mixed.size(), 2);
+        QCOMPARE(std::get<QFuture<int>>(mixed.at(0)).result(), i * i);
+        QCOMPARE(std::get<QFuture<QString>>(mixed.at(1)).result(), QString::number(i));
+    }
+    QVERIFY(pool.waitForDone(deadline));
+}
+
+void tst_Then::whenAnyOfPoolFutures()
+{
+    ThreadPool pool(2, QStringLiteral("whenAny"));
+    auto square = threaded(&pool, [](int x) { return x * x; });
+    auto name = threaded(&pool, [](int x) { return QString::number(x); });
+    for (int i = 0; i < combinatorRepetitions; ++i) {
+        QList<QFuture<int>> squares { // not const: Qt 6.4 calls then() through the iterator
+                                      square(i), square(i + 1)
+        };
+        const QtFuture::WhenAnyResult<int> first = QtFuture::whenAny(squares.begin(), squares.end()).result();
+        QVERIFY(first.index == 0 || first.index == 1);
+        QCOMPARE(first.future.result(), (i + first.index) * (i + first.index));
+
+        const auto mixed = QtFuture::whenAny(square(i), name(i)).result();
+        if (mixed.index() == 0)
+            QCOMPARE(std::get<0>(mixed).result(), i * i);
+        else
+            QCOMPARE(std::get<1>(mixed).result(), QString::number(i));
+        // whenAny() leaves the losers attached: they must still finish once.
+        QVERIFY(pool.waitForDone(deadline));
+    }
+}
+
+QTEST_GUILESS_MAIN(tst_Then)
+#include "tst_then.moc"
