@@ -54,7 +54,9 @@ Completion::Status Completion::status() const
 
 void Completion::wait(const WaitTarget &target, std::chrono::milliseconds timeout)
 {
-    // Liveness of the target is probed at this period; completion itself wakes at once.
+    // Liveness of the target and a cancel of the watched future are probed at
+    // this period (why a cancel is not heard directly: StopState::waitFor()
+    // in stoptoken.cpp); completion itself wakes at once.
     constexpr auto probePeriod = std::chrono::milliseconds(10);
     const bool forever = timeout == std::chrono::milliseconds::max();
     // Most calls into a live event loop come back within tens of microseconds:
@@ -115,7 +117,7 @@ void Completion::waitInEventLoop()
             delete m_watcher.data();
     });
     QEventLoop loop;
-    QTimer cancelProbe; // a cancelled-but-unfinished future notifies nobody
+    QTimer cancelProbe; // a cancelled-but-unfinished future is polled: see wait()
     {
         std::lock_guard lock(m_mutex);
         if (m_status != Status::Pending)

@@ -30,8 +30,16 @@ public:
 
     bool waitFor(std::chrono::milliseconds timeout)
     {
-        // A QFuture's cancel() notifies nobody we can hook into without an
-        // event loop, so a watched future is polled at this period.
+        // A watched future's cancel() is polled at this period. Qt tells of
+        // a cancel only through QFutureCallOutInterface, the hook behind
+        // QFutureWatcher: public API delivers it as an event, so it needs an
+        // event loop this thread does not run, and connecting an interface
+        // ourselves would mean appending to QFutureInterfaceBasePrivate::
+        // outputConnections under its m_mutex by hand (the connect function
+        // is not exported from QtCore). That works, but it ties every build to
+        // one Qt patch release's private layout; src/finishfuture.cpp accepts
+        // that only on the Qt versions whose then() race leaves no other way.
+        // Completion::wait() and waitInEventLoop() poll for the same reason.
         constexpr auto cancelPollPeriod = std::chrono::milliseconds(10);
         const auto deadline = std::chrono::steady_clock::now() + timeout;
         std::unique_lock lock(mutex);

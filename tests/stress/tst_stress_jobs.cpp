@@ -9,11 +9,13 @@
 #include <QtOffload/threadpool.h>
 
 #include <QtCore/QElapsedTimer>
+#include <QtCore/QEventLoop>
 #include <QtCore/QFile>
 #include <QtCore/QRandomGenerator>
 #include <QtCore/QScopeGuard>
 #include <QtCore/QSemaphore>
 #include <QtCore/QThread>
+#include <QtCore/QTimer>
 #include <QtTest/QtTest>
 
 #include <atomic>
@@ -469,20 +471,27 @@ private Q_SLOTS:
         const HardWatchdog watchdog(scenarioDeadline + 30s, [&returned] {
             return QStringLiteral("%1 of %2 chained invokeBlocking calls returned").arg(returned.load()).arg(chainCount);
         });
+        // The event loop the invokeBlocking calls run in. A real one, not
+        // QTest::qWaitFor(): that sleeps 10 ms between passes, so each chain
+        // would wait a pass or two and the suite's duration would depend on
+        // how many overflow threads the outer pool happened to start.
+        QEventLoop loop;
         ThreadPool outer(2, QStringLiteral("outer"));
         ThreadPool inner(2, QStringLiteral("inner"));
         auto innerJob = QtOffload::threaded(&inner, [](int i) { return i * 2; });
-        auto chain = QtOffload::threaded(&outer, [&innerJob, &returned](int i) {
+        auto chain = QtOffload::threaded(&outer, [&innerJob, &returned, &loop](int i) {
             const int value = QtOffload::invokeBlocking([&innerJob, i] { return innerJob(i); });
-            ++returned;
+            if (++returned == chainCount)
+                QMetaObject::invokeMethod(&loop, &QEventLoop::quit, Qt::QueuedConnection);
             return value;
         });
         std::vector<QFuture<int>> futures;
         futures.reserve(chainCount);
         for (int i = 0; i < chainCount; ++i)
             futures.push_back(chain(i));
-        // qWaitFor turns the event loop, where the invokeBlocking calls run.
-        QVERIFY2(QTest::qWaitFor([&returned] { return returned.load() == chainCount; }, int(scenarioDeadline.count())),
+        QTimer::singleShot(scenarioDeadline, &loop, &QEventLoop::quit);
+        loop.exec();
+        QVERIFY2(returned.load() == chainCount,
                  qPrintable(QStringLiteral("%1 of %2 chains returned").arg(returned.load()).arg(chainCount)));
         for (int i = 0; i < chainCount; ++i)
             QCOMPARE(futures[size_t(i)].result(), i * 2);
