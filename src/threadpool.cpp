@@ -31,36 +31,56 @@ public:
     void startWorker();
     void spinForWork() const;
     void recordLocked(detail::JobOutcome outcome);
+    void takeSubmittedLocked();
+    void wakeMonitorIfIdle();
     QStringList shutdown(std::chrono::milliseconds timeout);
     bool isWorkerThread() const;
-    int idleLocked() const { return spinning + sleeping; }
+    int idle() const { return spinning.load() + sleeping.load(); }
+    //! A job was submitted and has not started (or is about to be counted so).
+    bool hasWork() const
+    {
+        return submittedJobs.load(std::memory_order_relaxed) || queued.load(std::memory_order_relaxed) != 0;
+    }
+    bool reserveThread(int cap);
     int hardThreadCap() const { return maxThreads * 4 + 16; }
 
     const QString name;
     const int maxThreads;
 
-    mutable std::mutex mutex;
+    alignas(64) mutable std::mutex mutex;
     std::condition_variable workCv;    // sleeping workers
     std::condition_variable idleCv;    // waitForDone() and shutdown()
     std::condition_variable monitorCv; // the starvation monitor
-    std::deque<detail::JobPtr> queue;
-    // Read without the lock by spinning workers, to notice work cheaply.
-    std::atomic<qsizetype> queuedHint{0};
+    // Submission: submit() pushes onto a lock-free list (newest first) with
+    // one compare-and-swap and never takes the workers' mutex, except to
+    // wake a sleeping worker; a worker moves the whole list, oldest first,
+    // to the job queue under the mutex. submitting counts the submit() calls
+    // between their stopping check and their push, so that shutdown() can
+    // wait for them and then cancel everything that was pushed.
+    // Each on a cache line of its own: the submitting thread and the workers
+    // write them from different cores.
+    alignas(64) std::atomic<detail::Job *> submittedJobs { nullptr };
+    alignas(64) std::atomic<int> submitting { 0 };
     std::atomic<bool> stopping{false};
+    alignas(64) std::deque<detail::JobPtr> queue;
+    // queue.size(), for the readers that do not take the lock; only workers write it.
+    std::atomic<qsizetype> queued { 0 };
 
     std::vector<QThread *> threads; // every worker ever started and not yet joined
     QThread *monitor = nullptr;
-    int liveThreads = 0;
-    int spinning = 0;
-    int sleeping = 0;
+    std::atomic<bool> monitorStarted { false };
+    std::atomic<bool> monitorMayBeIdle { false }; // the monitor waits for a starvation to begin
+    // Written under the mutex, read by submit() without it.
+    alignas(64) std::atomic<int> liveThreads { 0 };
+    std::atomic<int> spinning { 0 };
+    std::atomic<int> sleeping { 0 };
     int runningJobs = 0;
     int nextThreadIndex = 1;
     bool shuttingDown = false;
     quint64 jobsStarted = 0; // progress, for starvation detection
     std::chrono::milliseconds starvationTimeout{500};
 
-    qint64 submitted = 0;
-    qint64 succeeded = 0;
+    alignas(64) qint64 succeeded = 0;
     qint64 failed = 0;
     qint64 cancelled = 0;
     qint64 overflowThreads = 0;
@@ -129,30 +149,36 @@ void ThreadPoolPrivate::workerLoop()
     std::unique_lock lock(mutex, std::defer_lock);
     lockQuickly(lock);
     for (;;) {
+        if (queue.empty())
+            takeSubmittedLocked();
         if (queue.empty()) {
             if (busySince)
                 totalRunTime += Clock::now() - *std::exchange(busySince, std::nullopt);
             if (runningJobs == 0)
                 idleCv.notify_all();
-            if (shuttingDown || liveThreads > maxThreads)
+            if (shuttingDown || liveThreads.load() > maxThreads)
                 break; // overflow threads leave as soon as they are idle
-            ++spinning;
+            spinning.fetch_add(1);
             lock.unlock();
             spinForWork();
             lockQuickly(lock);
-            --spinning;
+            spinning.fetch_sub(1);
+            takeSubmittedLocked();
             if (queue.empty()) {
                 if (shuttingDown)
                     break;
-                ++sleeping;
-                workCv.wait(lock);
-                --sleeping;
+                // Counted as sleeping before it looks at the list once more: a
+                // submit() that pushed before sees us and wakes us (all seq_cst).
+                sleeping.fetch_add(1);
+                if (submittedJobs.load() == nullptr)
+                    workCv.wait(lock);
+                sleeping.fetch_sub(1);
                 continue;
             }
         }
         detail::JobPtr job = std::move(queue.front());
         queue.pop_front();
-        queuedHint.fetch_sub(1, std::memory_order_relaxed);
+        queued.store(qsizetype(queue.size()), std::memory_order_relaxed);
         ++runningJobs;
         ++jobsStarted;
         lock.unlock();
@@ -174,7 +200,7 @@ void ThreadPoolPrivate::spinForWork() const
     const auto spinUntil = Clock::now() + spinBeforeSleep;
     for (;;) {
         for (int i = 0; i < 32; ++i) {
-            if (queuedHint.load(std::memory_order_relaxed) != 0 || stopping.load(std::memory_order_relaxed))
+            if (hasWork() || stopping.load(std::memory_order_relaxed))
                 return;
             detail::cpuRelax();
         }
@@ -196,55 +222,95 @@ void ThreadPoolPrivate::startWorker()
     thread->start();
 }
 
+void ThreadPoolPrivate::takeSubmittedLocked()
+{
+    detail::Job *newestFirst = submittedJobs.exchange(nullptr, std::memory_order_acquire);
+    detail::Job *oldestFirst = nullptr;
+    while (newestFirst)
+        oldestFirst = std::exchange(newestFirst, std::exchange(newestFirst->nextSubmitted, oldestFirst));
+    while (oldestFirst)
+        queue.emplace_back(std::exchange(oldestFirst, std::exchange(oldestFirst->nextSubmitted, nullptr)));
+    queued.store(qsizetype(queue.size()), std::memory_order_relaxed);
+}
+
+bool ThreadPoolPrivate::reserveThread(int cap)
+{
+    int live = liveThreads.load();
+    while (live < cap) {
+        if (liveThreads.compare_exchange_weak(live, live + 1))
+            return true;
+    }
+    return false;
+}
+
 void ThreadPoolPrivate::submit(detail::JobPtr job)
 {
-    std::unique_lock lock(mutex, std::defer_lock);
-    lockQuickly(lock);
-    if (shuttingDown) {
-        lock.unlock();
+    submitting.fetch_add(1);
+    if (stopping.load()) {
+        submitting.fetch_sub(1);
         job->cancel();
         throw ShutdownError("QtOffload: ThreadPool \"" + name.toStdString() + "\" is shutting down and takes no more jobs");
     }
-    queue.push_back(std::move(job));
-    queuedHint.fetch_add(1, std::memory_order_relaxed);
-    ++submitted;
-    const qsizetype waiting = qsizetype(queue.size());
-    const bool wake = sleeping > 0 && waiting > spinning;
-    bool grow = false;
-    if (waiting > idleLocked() && liveThreads < maxThreads) {
-        ++liveThreads;
-        grow = true;
+    detail::Job *raw = job.release();
+    raw->nextSubmitted = submittedJobs.load(std::memory_order_relaxed);
+    while (!submittedJobs.compare_exchange_weak(raw->nextSubmitted, raw))
+        ;
+    submitting.fetch_sub(1);
+    // At least this job waits, behind the queue; the rest of the list is not
+    // counted (that would be a contended counter per job): the next submit()
+    // sees them once a worker has queued them.
+    const qsizetype waiting = queued.load(std::memory_order_relaxed) + 1;
+
+    const int spinners = spinning.load();
+    const int idleWorkers = spinners + sleeping.load();
+    const bool grow = waiting > idleWorkers && reserveThread(maxThreads);
+    if (sleeping.load() > 0 && waiting > spinners) {
+        // The sleeper holds the mutex from counting itself to waiting, so
+        // taking it here means it waits now and hears the notification.
+        {
+            std::lock_guard lock(mutex);
+        }
+        workCv.notify_one();
     }
-    const bool starving = !grow && idleLocked() == 0 && liveThreads >= maxThreads;
-    if (starving && !monitor && starvationTimeout != Forever) {
+    if (!grow && idleWorkers == 0 && liveThreads.load() >= maxThreads)
+        wakeMonitorIfIdle(); // every thread busy and work waiting: a starvation may begin
+    if (grow)
+        startWorker();
+}
+
+void ThreadPoolPrivate::wakeMonitorIfIdle()
+{
+    // Nothing is locked while the monitor already watches (a burst keeps every
+    // thread busy): it counts itself idle before it looks for a starvation, and
+    // this looks after pushing the job (seq_cst), so one of the two sees the other.
+    if (monitorStarted.load() && !monitorMayBeIdle.load())
+        return;
+    std::lock_guard lock(mutex);
+    if (!monitor && starvationTimeout != Forever && !shuttingDown) {
         monitor = QThread::create([this] { monitorLoop(); });
         monitor->setObjectName(QStringLiteral("QtOffload pool %1 monitor").arg(name));
         monitor->start();
+        monitorStarted.store(true);
     }
-    lock.unlock();
-    if (wake)
-        workCv.notify_one();
-    if (starving)
-        monitorCv.notify_one();
-    if (grow)
-        startWorker();
+    monitorCv.notify_one();
 }
 
 void ThreadPoolPrivate::monitorLoop()
 {
     std::unique_lock lock(mutex);
     while (!shuttingDown) {
-        const auto starving = [this] { return !queue.empty() && idleLocked() == 0 && liveThreads >= maxThreads; };
+        const auto starving = [this] { return hasWork() && idle() == 0 && liveThreads.load() >= maxThreads; };
+        monitorMayBeIdle.store(true);
         if (!starving() || starvationTimeout == Forever) {
             monitorCv.wait(lock);
             continue;
         }
+        monitorMayBeIdle.store(false);
         const quint64 progressBefore = jobsStarted;
         monitorCv.wait_for(lock, starvationTimeout);
         if (shuttingDown)
             break;
-        if (starving() && jobsStarted == progressBefore && liveThreads < hardThreadCap()) {
-            ++liveThreads;
+        if (starving() && jobsStarted == progressBefore && reserveThread(hardThreadCap())) {
             ++overflowThreads;
             lock.unlock();
             startWorker();
@@ -256,12 +322,16 @@ void ThreadPoolPrivate::monitorLoop()
 QStringList ThreadPoolPrivate::shutdown(std::chrono::milliseconds timeout)
 {
     std::deque<detail::JobPtr> dropped;
+    stopping.store(true);
+    // A submit() that saw stopping false is about to push: let it, then cancel that job too.
+    while (submitting.load() != 0)
+        std::this_thread::yield();
     {
         std::lock_guard lock(mutex);
         shuttingDown = true;
-        stopping.store(true);
+        takeSubmittedLocked();
         dropped.swap(queue);
-        queuedHint.store(0);
+        queued.store(0, std::memory_order_relaxed);
         cancelled += qint64(dropped.size());
     }
     for (auto &job : dropped)
@@ -271,7 +341,7 @@ QStringList ThreadPoolPrivate::shutdown(std::chrono::milliseconds timeout)
     monitorCv.notify_all();
 
     std::unique_lock lock(mutex);
-    const auto done = [this] { return liveThreads == 0; };
+    const auto done = [this] { return liveThreads.load() == 0; };
     if (timeout == Forever)
         idleCv.wait(lock, done);
     else
@@ -327,6 +397,7 @@ ThreadPool::~ThreadPool()
         {
             std::lock_guard lock(d->mutex);
             d->shuttingDown = true;
+            d->stopping.store(true);
         }
         d->workCv.notify_all();
         (void)d.release();
@@ -349,12 +420,14 @@ ThreadPool::Statistics ThreadPool::statistics() const
 {
     std::lock_guard lock(d->mutex);
     Statistics stats;
-    stats.threads = d->liveThreads;
-    stats.submitted = d->submitted;
+    stats.threads = d->liveThreads.load();
+    d->takeSubmittedLocked();
+    stats.queued = qint64(d->queue.size());
+    // Every job accepted is queued, running, or was counted when it ended.
+    stats.submitted = d->succeeded + d->failed + d->cancelled + stats.queued + d->runningJobs;
     stats.succeeded = d->succeeded;
     stats.failed = d->failed;
     stats.cancelled = d->cancelled;
-    stats.queued = qint64(d->queue.size());
     stats.running = d->runningJobs;
     stats.overflowThreads = d->overflowThreads;
     stats.totalRunTime = std::chrono::duration_cast<std::chrono::nanoseconds>(d->totalRunTime);
@@ -395,7 +468,7 @@ bool ThreadPool::waitForDone(std::chrono::milliseconds timeout) const
     if (d->isWorkerThread())
         throw std::logic_error("QtOffload::ThreadPool::waitForDone: called from one of the pool's own workers");
     std::unique_lock lock(d->mutex);
-    const auto idle = [this] { return d->queue.empty() && d->runningJobs == 0; };
+    const auto idle = [this] { return !d->hasWork() && d->runningJobs == 0; };
     if (timeout == Forever) {
         d->idleCv.wait(lock, idle);
         return true;

@@ -33,6 +33,9 @@ public:
     virtual void cancel() noexcept = 0;
     //! A stop was requested for the thread running this job (Entrypoint shutdown).
     virtual void requestStop() noexcept {}
+
+    //! The next job in an executor's lock-free submission list; the executor's to use.
+    Job *nextSubmitted = nullptr;
 };
 using JobPtr = std::unique_ptr<Job>;
 

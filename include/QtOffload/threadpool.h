@@ -16,10 +16,11 @@ class ThreadPoolPrivate;
 /*!
   The seed's "fast and simple" thread pool. Jobs are move-only (QThreadPool
   in Qt 6.4 can't take those), threads are named "QtOffload pool <name> #i",
-  start lazily and grow on demand up to maxThreadCount(). An idle worker
-  spins briefly before it sleeps, so a burst of small jobs does not pay a
-  wake-up per job; a spinning worker yields its core now and then, so the
-  thread that submits is not starved.
+  start lazily and grow on demand up to maxThreadCount(). Submitting is
+  lock-free: it never waits for the workers' lock. An idle worker spins
+  briefly before it sleeps, so a burst of small jobs does not pay a wake-up
+  per job; a spinning worker yields its core now and then, so the thread
+  that submits is not starved. Jobs start in the order they were submitted.
 
   The futures the pool hands out are safe to then() on Qt 6.4, whose
   QFuture::then() can otherwise run a continuation twice when the future
