@@ -249,21 +249,25 @@ void tst_Then::whenAllOfPoolFutures()
 {
     ThreadPool pool(2, QStringLiteral("whenAll"));
     auto square = threaded(&pool, [](int x) { return x * x; });
-    auto name = threaded(&pool, [](int x) { return QString::number(x); });
+    [[maybe_unused]] auto name = threaded(&pool, [](int x) { return QString::number(x); }); // not used under ASan
     for (int i = 0; i < combinatorRepetitions; ++i) {
-        QList<QFuture<int>> squares { // not const: Qt 6.4 calls then() through the iterator
-                                      square(i), square(i + 1), square(i + 2)
-        };
+        // Not const: Qt 6.4's whenAll() calls then() through the iterator.
+        QList<QFuture<int>> squares { square(i), square(i + 1), square(i + 2) };
         const QList<QFuture<int>> all = QtFuture::whenAll(squares.begin(), squares.end()).result();
         QCOMPARE(all.size(), 3);
         for (int k = 0; k < 3; ++k)
             QCOMPARE(all.at(k).result(), (i + k) * (i + k));
 
-        // Of different types: a list of variants, in the order given.
+#if !defined(__SANITIZE_ADDRESS__)
+        // Of different types: a list of variants, in the order given. Not
+        // under LeakSanitizer: Qt 6.4's variadic whenAll()/whenAny() leak
+        // every future they are given, QtConcurrent's too (its onCanceled()
+        // handler captures the future it watches, a cycle nothing breaks).
         const auto mixed = QtFuture::whenAll(square(i), name(i)).result();
         QCOMPARE(mixed.size(), 2);
         QCOMPARE(std::get<QFuture<int>>(mixed.at(0)).result(), i * i);
         QCOMPARE(std::get<QFuture<QString>>(mixed.at(1)).result(), QString::number(i));
+#endif
     }
     QVERIFY(pool.waitForDone(deadline));
 }
@@ -272,20 +276,21 @@ void tst_Then::whenAnyOfPoolFutures()
 {
     ThreadPool pool(2, QStringLiteral("whenAny"));
     auto square = threaded(&pool, [](int x) { return x * x; });
-    auto name = threaded(&pool, [](int x) { return QString::number(x); });
+    [[maybe_unused]] auto name = threaded(&pool, [](int x) { return QString::number(x); }); // not used under ASan
     for (int i = 0; i < combinatorRepetitions; ++i) {
-        QList<QFuture<int>> squares { // not const: Qt 6.4 calls then() through the iterator
-                                      square(i), square(i + 1)
-        };
+        // Not const: Qt 6.4's whenAny() calls then() through the iterator.
+        QList<QFuture<int>> squares { square(i), square(i + 1) };
         const QtFuture::WhenAnyResult<int> first = QtFuture::whenAny(squares.begin(), squares.end()).result();
         QVERIFY(first.index == 0 || first.index == 1);
         QCOMPARE(first.future.result(), (i + first.index) * (i + first.index));
 
+#if !defined(__SANITIZE_ADDRESS__) // the leak in whenAllOfPoolFutures()
         const auto mixed = QtFuture::whenAny(square(i), name(i)).result();
         if (mixed.index() == 0)
             QCOMPARE(std::get<0>(mixed).result(), i * i);
         else
             QCOMPARE(std::get<1>(mixed).result(), QString::number(i));
+#endif
         // whenAny() leaves the losers attached: they must still finish once.
         QVERIFY(pool.waitForDone(deadline));
     }
