@@ -73,6 +73,7 @@ public:
         QObject::connect(&m_timer, &QTimer::timeout, [this] {
             const qint64 now = m_clock.nsecsElapsed();
             m_worst = std::max(m_worst, now - m_last - 1'000'000);
+            m_gaps.push_back(now - m_last);
             m_last = now;
         });
         m_timer.setTimerType(Qt::PreciseTimer);
@@ -81,13 +82,95 @@ public:
         m_timer.start(1);
     }
     double worstMs() const { return double(m_worst) / 1e6; }
+    //! The longest gap between two ticks, and the 99th percentile of the gaps.
+    double longestGapMs() const
+    {
+        return m_gaps.empty() ? 0 : double(*std::max_element(m_gaps.begin(), m_gaps.end())) / 1e6;
+    }
+    double p99GapMs() const
+    {
+        if (m_gaps.empty())
+            return 0;
+        std::vector<qint64> sorted = m_gaps;
+        std::sort(sorted.begin(), sorted.end());
+        return double(sorted[sorted.size() * 99 / 100]) / 1e6;
+    }
 
 private:
     QTimer m_timer;
     QElapsedTimer m_clock;
     qint64 m_last = 0;
     qint64 m_worst = 0;
+    std::vector<qint64> m_gaps;
 };
+
+//! Keeps the calling thread's core busy for \a duration, as a job that computes would.
+void busyFor(std::chrono::microseconds duration)
+{
+    const auto until = Clock::now() + duration;
+    while (Clock::now() < until) { }
+}
+
+/*!
+  A view that offloads \a jobs jobs of \a work each, 50 per event-loop turn,
+  and takes every result back on its own thread through \a submit(i, onResult).
+  Returns the longest and the 99th-percentile gap between its 1 ms timer's
+  ticks, and the total time, in ms.
+*/
+template<typename Submit> std::vector<double> resultGrid(int jobs, Submit submit)
+{
+    constexpr int perTurn = 50;
+    QEventLoop loop;
+    StallMeter stall;
+    int delivered = 0;
+    int submitted = 0;
+    const auto start = Clock::now();
+    std::function<void()> submitSome = [&] {
+        for (int i = 0; i < perTurn && submitted < jobs; ++i, ++submitted) {
+            submit(submitted, [&] {
+                if (++delivered == jobs)
+                    loop.quit();
+            });
+        }
+        if (submitted < jobs)
+            QTimer::singleShot(0, &loop, submitSome);
+    };
+    QTimer::singleShot(0, &loop, submitSome);
+    loop.exec();
+    const double totalMs = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    return { stall.longestGapMs(), stall.p99GapMs(), totalMs };
+}
+
+//! The grid with threaded() + whenFinished().
+std::vector<double> threadedGrid(int jobs, std::chrono::microseconds work)
+{
+    ThreadPool pool(QThread::idealThreadCount(), QStringLiteral("bench"));
+    QObject context;
+    auto job = threaded(&pool, [work](int i) {
+        busyFor(work);
+        return i;
+    });
+    return resultGrid(jobs, [&](int i, std::function<void()> onResult) {
+        whenFinished(job(i), &context, [onResult = std::move(onResult)](int) { onResult(); });
+    });
+}
+
+//! The grid with QtConcurrent::run() + a QFutureWatcher per job.
+std::vector<double> concurrentGrid(int jobs, std::chrono::microseconds work)
+{
+    QObject context;
+    return resultGrid(jobs, [&](int i, std::function<void()> onResult) {
+        auto *watcher = new QFutureWatcher<int>(&context);
+        QObject::connect(watcher, &QFutureWatcher<int>::finished, &context, [watcher, onResult = std::move(onResult)] {
+            watcher->deleteLater();
+            onResult();
+        });
+        watcher->setFuture(QtConcurrent::run([work, i] {
+            busyFor(work);
+            return i;
+        }));
+    });
+}
 
 constexpr int burstJobs = 200'000;
 
@@ -403,62 +486,80 @@ Figures blockingFigures(Call call)
 //! Every method, by the name the parent process asks for. Each builds its own pool, if it has one.
 const QMap<QByteArray, std::function<Figures()>> &methods()
 {
-    static const QMap<QByteArray, std::function<Figures()>> all{
-        {"burst-threaded", [] {
-             ThreadPool pool(QThread::idealThreadCount(), QStringLiteral("bench"));
-             return Figures{measure([&] { return threadedBurst(pool); })};
-         }},
-        {"burst-qtconcurrent", [] { return Figures{measure(concurrentBurst)}; }},
-        {"burst-one-thread", [] { return Figures{measure(futureAloneBurst)}; }},
-        {"burst-two-threads", [] { return Figures{measure(futureHandOffBurst)}; }},
-        {"start-threadpool", [] {
-             ThreadPool pool(QThread::idealThreadCount(), QStringLiteral("bench"));
-             return Figures{measure([&] { return poolStartBurst(pool); })};
-         }},
-        {"start-qthreadpool", [] { return Figures{measure(rawStartBurst)}; }},
-        {"then-threaded", [] {
-             ThreadPool pool(QThread::idealThreadCount(), QStringLiteral("bench"));
-             auto one = threaded(&pool, [] { return 1; });
-             return Figures{measure([&] { return bench::roundTrip(roundTrips, bench::viaThen([&] { return one(); })); })};
-         }},
-        {"then-qtconcurrent", [] {
-             const auto submit = [] { return QtConcurrent::run([] { return 1; }); };
-             return Figures{measure([&] { return bench::roundTrip(roundTrips, bench::viaThen(submit)); })};
-         }},
-        {"whenfinished-threaded", [] {
-             ThreadPool pool(QThread::idealThreadCount(), QStringLiteral("bench"));
-             auto one = threaded(&pool, [] { return 1; });
-             return Figures{measure([&] { return bench::roundTrip(roundTrips, bench::viaWhenFinished([&] { return one(); })); })};
-         }},
-        {"whenfinished-qtconcurrent", [] {
-             const auto submit = [] { return QtConcurrent::run([] { return 1; }); };
-             return Figures{measure([&] { return bench::roundTrip(roundTrips, bench::viaWhenFinished(submit)); })};
-         }},
-        {"blocking-invokeblocking", [] {
-             return blockingFigures([](QObject *target, int i) { return invokeBlocking(target, [i] { return i; }); });
-         }},
-        {"blocking-qt", [] {
-             return blockingFigures([](QObject *target, int i) {
-                 int value = 0;
-                 QMetaObject::invokeMethod(target, [i] { return i; }, Qt::BlockingQueuedConnection, &value);
-                 return value;
-             });
-         }},
-        {"stream-1024", [] {
-             const StreamFigures f = streamFigures([] { return generatorStream(1024); });
-             return Figures{f.nsPerItem, f.worstStallMs};
-         }},
-        {"stream-2", [] {
-             const StreamFigures f = streamFigures([] { return generatorStream(2); });
-             return Figures{f.nsPerItem, f.worstStallMs};
-         }},
-        {"stream-promise", [] {
-             const StreamFigures f = streamFigures(promiseStream);
-             return Figures{f.nsPerItem, f.worstStallMs};
-         }},
-        {"gib-2", [] { return gibFigures([] { return generatorGib(2); }); }},
-        {"gib-1024", [] { return gibFigures([] { return generatorGib(1024); }); }},
-        {"gib-promise", [] { return gibFigures(promiseGib); }},
+    static const QMap<QByteArray, std::function<Figures()>> all {
+        { "burst-threaded",
+          [] {
+              ThreadPool pool(QThread::idealThreadCount(), QStringLiteral("bench"));
+              return Figures { measure([&] { return threadedBurst(pool); }) };
+          } },
+        { "burst-qtconcurrent", [] { return Figures { measure(concurrentBurst) }; } },
+        { "burst-one-thread", [] { return Figures { measure(futureAloneBurst) }; } },
+        { "burst-two-threads", [] { return Figures { measure(futureHandOffBurst) }; } },
+        { "start-threadpool",
+          [] {
+              ThreadPool pool(QThread::idealThreadCount(), QStringLiteral("bench"));
+              return Figures { measure([&] { return poolStartBurst(pool); }) };
+          } },
+        { "start-qthreadpool", [] { return Figures { measure(rawStartBurst) }; } },
+        { "then-threaded",
+          [] {
+              ThreadPool pool(QThread::idealThreadCount(), QStringLiteral("bench"));
+              auto one = threaded(&pool, [] { return 1; });
+              return Figures { measure(
+                  [&] { return bench::roundTrip(roundTrips, bench::viaThen([&] { return one(); })); }) };
+          } },
+        { "then-qtconcurrent",
+          [] {
+              const auto submit = [] { return QtConcurrent::run([] { return 1; }); };
+              return Figures { measure([&] { return bench::roundTrip(roundTrips, bench::viaThen(submit)); }) };
+          } },
+        { "whenfinished-threaded",
+          [] {
+              ThreadPool pool(QThread::idealThreadCount(), QStringLiteral("bench"));
+              auto one = threaded(&pool, [] { return 1; });
+              return Figures { measure(
+                  [&] { return bench::roundTrip(roundTrips, bench::viaWhenFinished([&] { return one(); })); }) };
+          } },
+        { "whenfinished-qtconcurrent",
+          [] {
+              const auto submit = [] { return QtConcurrent::run([] { return 1; }); };
+              return Figures { measure([&] { return bench::roundTrip(roundTrips, bench::viaWhenFinished(submit)); }) };
+          } },
+        { "blocking-invokeblocking",
+          [] {
+              return blockingFigures([](QObject *target, int i) { return invokeBlocking(target, [i] { return i; }); });
+          } },
+        { "blocking-qt",
+          [] {
+              return blockingFigures([](QObject *target, int i) {
+                  int value = 0;
+                  QMetaObject::invokeMethod(
+                      target, [i] { return i; }, Qt::BlockingQueuedConnection, &value);
+                  return value;
+              });
+          } },
+        { "stream-1024",
+          [] {
+              const StreamFigures f = streamFigures([] { return generatorStream(1024); });
+              return Figures { f.nsPerItem, f.worstStallMs };
+          } },
+        { "stream-2",
+          [] {
+              const StreamFigures f = streamFigures([] { return generatorStream(2); });
+              return Figures { f.nsPerItem, f.worstStallMs };
+          } },
+        { "stream-promise",
+          [] {
+              const StreamFigures f = streamFigures(promiseStream);
+              return Figures { f.nsPerItem, f.worstStallMs };
+          } },
+        { "grid-100us-threaded", [] { return threadedGrid(4000, std::chrono::microseconds(100)); } },
+        { "grid-100us-qtconcurrent", [] { return concurrentGrid(4000, std::chrono::microseconds(100)); } },
+        { "grid-2ms-threaded", [] { return threadedGrid(1000, std::chrono::milliseconds(2)); } },
+        { "grid-2ms-qtconcurrent", [] { return concurrentGrid(1000, std::chrono::milliseconds(2)); } },
+        { "gib-2", [] { return gibFigures([] { return generatorGib(2); }); } },
+        { "gib-1024", [] { return gibFigures([] { return generatorGib(1024); }); } },
+        { "gib-promise", [] { return gibFigures(promiseGib); } },
     };
     return all;
 }
@@ -570,6 +671,17 @@ int main(int argc, char **argv)
     row("longest event-loop stall while streaming (maxSize 1024)", "generator", large[1], "QPromise + QFutureWatcher",
         promise[1], "ms");
     std::printf("\nStall with maxSize 2: %.1f ms.\n", small[1]);
+
+    std::printf("\n| results taken back on the receiving thread, 50 submitted per event-loop turn (one run) | longest "
+                "1 ms timer gap | "
+                "p99 gap | total |\n|---|---|---|---|\n");
+    const auto gridRow = [](const char *what, const Figures &f) {
+        std::printf("| %s | %.1f ms | %.1f ms | %.0f ms |\n", what, f[0], f[1], f[2]);
+    };
+    gridRow("4,000 jobs of 100 us: threaded + whenFinished", measureAlone("grid-100us-threaded"));
+    gridRow("4,000 jobs of 100 us: QtConcurrent::run + QFutureWatcher", measureAlone("grid-100us-qtconcurrent"));
+    gridRow("1,000 jobs of 2 ms: threaded + whenFinished", measureAlone("grid-2ms-threaded"));
+    gridRow("1,000 jobs of 2 ms: QtConcurrent::run + QFutureWatcher", measureAlone("grid-2ms-qtconcurrent"));
 
     std::printf("\n| 1 GiB in 64 KiB chunks (median of %d) | MiB/s | peak live chunk memory | longest stall |\n"
                 "|---|---|---|---|\n",
