@@ -75,7 +75,7 @@ QStringList Entrypoint::shutdown()
     // Nothing queued starts once shutdown began, even on the threads the
     // next steps free: queued jobs are cancelled, new submissions refused.
     (void)d->pool->shutdown(std::chrono::milliseconds::zero());
-    detail::closeAllGenerators();
+    detail::closeGenerators(nullptr);
 
     // From here this thread only joins: a worker blocked in invokeBlocking()
     // into it would wait for a loop that no longer turns, so fail those calls.

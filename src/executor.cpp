@@ -58,6 +58,19 @@ Executor Executor::separateThread(const QString &namePrefix)
     return executor;
 }
 
+Executor Executor::resolved() const
+{
+    if (m_kind != Kind::DefaultPool)
+        return *this;
+    ThreadPool *pool = ThreadPool::defaultPool();
+    return pool ? Executor(pool) : *this;
+}
+
+ThreadPool *Executor::threadPool() const noexcept
+{
+    return m_kind == Kind::Pool ? static_cast<ThreadPool *>(m_target.data()) : nullptr;
+}
+
 void Executor::submit(detail::JobPtr job) const
 {
     switch (m_kind) {

@@ -124,8 +124,12 @@ void QtGenerator::startIfNeeded()
     if (!job || m_closed)
         return;
     setRunning(true);
+    // The pool is known from now on, so that its shutdown can close this
+    // stream: a producer blocked on a full buffer would never let it finish.
+    const Executor executor = m_executor.resolved();
+    detail::setGeneratorPool(m_channel.get(), executor.threadPool());
     try {
-        m_executor.submit(std::move(job));
+        executor.submit(std::move(job));
     } catch (const ShutdownError &) {
         // The executor cancelled the producer job: the channel now holds a
         // ShutdownError, which reaches the consumer like a producer failure.

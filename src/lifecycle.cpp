@@ -21,20 +21,28 @@ class Lifecycle
 {
 public:
     std::mutex mutex;
-    std::unordered_map<const ChannelBase *, std::weak_ptr<ChannelBase>> generators;
+    struct OpenGenerator
+    {
+        std::weak_ptr<ChannelBase> channel;
+        const ThreadPool *pool = nullptr; // where its producer runs, once it started
+    };
+    std::unordered_map<const ChannelBase *, OpenGenerator> generators;
     QCoreApplication *hookedApplication = nullptr;
 };
 
 Lifecycle &lifecycle()
 {
-    static Lifecycle instance;
-    return instance;
+    // Never destroyed: the process-wide default pool, a static too, closes
+    // its generators here when it is destroyed at exit, whichever static
+    // was made first.
+    static Lifecycle *const instance = new Lifecycle;
+    return *instance;
 }
 
 void onApplicationDestroyed()
 {
     setMainEventLoopClosed(true);
-    closeAllGenerators();
+    closeGenerators(nullptr);
     stopSeparateThreads();
     std::lock_guard lock(lifecycle().mutex);
     lifecycle().hookedApplication = nullptr;
@@ -70,7 +78,14 @@ void ensureApplicationHooks()
 void registerGenerator(const std::shared_ptr<ChannelBase> &channel)
 {
     std::lock_guard lock(lifecycle().mutex);
-    lifecycle().generators.emplace(channel.get(), channel);
+    lifecycle().generators.emplace(channel.get(), Lifecycle::OpenGenerator { channel });
+}
+
+void setGeneratorPool(const ChannelBase *channel, const ThreadPool *pool)
+{
+    std::lock_guard lock(lifecycle().mutex);
+    if (const auto it = lifecycle().generators.find(channel); it != lifecycle().generators.end())
+        it->second.pool = pool;
 }
 
 void unregisterGenerator(const ChannelBase *channel)
@@ -79,13 +94,15 @@ void unregisterGenerator(const ChannelBase *channel)
     lifecycle().generators.erase(channel);
 }
 
-int closeAllGenerators()
+int closeGenerators(const ThreadPool *pool)
 {
     std::vector<std::shared_ptr<ChannelBase>> open;
     {
         std::lock_guard lock(lifecycle().mutex);
-        for (const auto &[key, weak] : lifecycle().generators) {
-            if (auto channel = weak.lock())
+        for (const auto &[key, generator] : lifecycle().generators) {
+            if (pool && generator.pool != pool)
+                continue;
+            if (auto channel = generator.channel.lock())
                 open.push_back(std::move(channel));
         }
     }

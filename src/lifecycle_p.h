@@ -27,8 +27,10 @@ void setMainEventLoopClosed(bool closed) noexcept;
 void ensureApplicationHooks();
 
 void registerGenerator(const std::shared_ptr<ChannelBase> &channel);
+//! The producer of \a channel runs on \a pool (null: elsewhere); that pool's shutdown closes the stream.
+void setGeneratorPool(const ChannelBase *channel, const ThreadPool *pool);
 void unregisterGenerator(const ChannelBase *channel);
-//! Closes every open generator; returns how many.
-int closeAllGenerators();
+//! Closes the open generators whose producers run on \a pool, or every one for null; returns how many.
+int closeGenerators(const ThreadPool *pool);
 
 } // namespace QtOffload::detail

@@ -23,7 +23,12 @@ using Clock = std::chrono::steady_clock;
 class ThreadPoolPrivate
 {
 public:
-    ThreadPoolPrivate(int maxThreads, QString name) : name(std::move(name)), maxThreads(maxThreads) {}
+    ThreadPoolPrivate(ThreadPool *q, int maxThreads, QString name)
+        : q(q)
+        , name(std::move(name))
+        , maxThreads(maxThreads)
+    {
+    }
 
     void submit(detail::JobPtr job);
     void workerLoop();
@@ -44,6 +49,7 @@ public:
     bool reserveThread(int cap);
     int hardThreadCap() const { return maxThreads * 4 + 16; }
 
+    ThreadPool *const q;
     const QString name;
     const int maxThreads;
 
@@ -337,6 +343,10 @@ QStringList ThreadPoolPrivate::shutdown(std::chrono::milliseconds timeout)
     for (auto &job : dropped)
         job->cancel();
     dropped.clear();
+    // Its running producers must not wait for room a consumer may never make:
+    // the consumer may be the very thread that is destroying this pool. After
+    // the queue is cancelled, so that a worker they free takes no queued job.
+    detail::closeGenerators(q);
     workCv.notify_all();
     monitorCv.notify_all();
 
@@ -380,7 +390,7 @@ ThreadPool::ThreadPool(int maxThreads, QObject *parent) : ThreadPool(maxThreads,
 
 ThreadPool::ThreadPool(int maxThreads, const QString &name, QObject *parent)
     : QObject(parent)
-    , d(std::make_unique<ThreadPoolPrivate>(maxThreads > 0 ? maxThreads : QThread::idealThreadCount(),
+    , d(std::make_unique<ThreadPoolPrivate>(this, maxThreads > 0 ? maxThreads : QThread::idealThreadCount(),
                                             name.isEmpty() ? QString::number(quintptr(this), 16) : name))
 {
     setObjectName(QStringLiteral("QtOffload pool %1").arg(d->name));

@@ -11,6 +11,7 @@
 #include <QtCore/QScopeGuard>
 #include <QtCore/QSemaphore>
 #include <QtCore/QThread>
+#include <QtCore/QThreadPool>
 #include <QtTest/QtTest>
 
 #include <atomic>
@@ -68,6 +69,7 @@ class tst_ThreadPool : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    void testExecutorResolvesTheDefaultPool();
     void testMaxThreadCount();
     void testThreadsStartLazilyAndGrowToMax();
     void testThreadNames();
@@ -91,6 +93,21 @@ private Q_SLOTS:
     void testJobWaitingOnJobQueuedBehindItCompletes_data();
     void testJobWaitingOnJobQueuedBehindItCompletes();
 };
+
+void tst_ThreadPool::testExecutorResolvesTheDefaultPool()
+{
+    ThreadPool named(1, QStringLiteral("named"));
+    QCOMPARE(QtOffload::Executor(&named).threadPool(), &named);
+    QCOMPARE(QtOffload::Executor(&named).resolved().threadPool(), &named);
+    QCOMPARE(QtOffload::Executor().threadPool(), nullptr); // looked up at each submission
+    QCOMPARE(QtOffload::Executor().resolved().threadPool(), ThreadPool::defaultPool());
+    ThreadPool::setDefault(&named);
+    QCOMPARE(QtOffload::Executor().resolved().threadPool(), &named);
+    ThreadPool::setDefault(nullptr);
+    QCOMPARE(QtOffload::Executor::separateThread().resolved().threadPool(), nullptr);
+    QThreadPool qtPool;
+    QCOMPARE(QtOffload::Executor(&qtPool).resolved().threadPool(), nullptr);
+}
 
 void tst_ThreadPool::testMaxThreadCount()
 {

@@ -37,6 +37,18 @@ public:
     bool isDefaultPool() const noexcept { return m_kind == Kind::DefaultPool; }
 
     /*!
+      This executor with the default pool looked up now, so that later
+      submissions go to the same pool; any other executor is returned as it
+      is. Thread: any.
+    */
+    Executor resolved() const;
+    /*!
+      The ThreadPool submit() hands jobs to; null for the default pool not
+      yet resolved(), a QThreadPool or a separate thread.
+    */
+    ThreadPool *threadPool() const noexcept;
+
+    /*!
       Queues \a job. Throws ShutdownError when the target pool is shutting
       down or was destroyed; the job is then cancelled (its future reports
       cancelled) so nothing waits on it forever.

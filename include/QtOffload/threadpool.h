@@ -61,9 +61,11 @@ public:
     ThreadPool(int maxThreads, const QString &name, QObject *parent = nullptr);
 
     /*!
-      Cancels the queued jobs (their futures report cancelled), waits for the
+      Closes the generators whose producers run on this pool (a producer's
+      next yield returns false, so one blocked on a full buffer returns),
+      cancels the queued jobs (their futures report cancelled), waits for the
       running ones, joins every thread. Call it from a thread that is not one
-      of this pool's workers.
+      of this pool's workers; the thread of a generator it feeds is fine.
     */
     ~ThreadPool() override;
 
@@ -106,8 +108,9 @@ public:
     void submit(detail::JobPtr job);
 
     /*!
-      Stops taking jobs (submit() throws ShutdownError from now on), cancels
-      the queued ones and waits up to \a timeout for the running ones.
+      Stops taking jobs (submit() throws ShutdownError from now on), closes
+      the generators whose producers run here, cancels the queued jobs and
+      waits up to \a timeout for the running ones.
       Returns the names of the threads still running a job then (empty when
       the pool is idle). May be called again, e.g. first with a zero timeout
       to refuse and cancel, later to wait. The destructor does the same with

@@ -470,6 +470,57 @@ private Q_SLOTS:
 
     // A generator destroyed with its owner: the producer blocked on the full
     // buffer is released, and a coroutine waiting in next() hears about it.
+    // Destroying the pool a blocked producer runs on, from the thread of its
+    // generator, the only consumer that could make room: the pool closes the
+    // streams its producers feed, so the producer returns and the destructor
+    // does too (it used to wait forever). Named pool and default pool alike.
+    void testPoolDestroyedWhileItsProducerIsBlocked_data()
+    {
+        QTest::addColumn<bool>("asDefault");
+        QTest::newRow("named pool") << false;
+        QTest::newRow("default pool") << true;
+    }
+    void testPoolDestroyedWhileItsProducerIsBlocked()
+    {
+        QFETCH(bool, asDefault);
+        const HardWatchdog watchdog(60s, "a pool destroyed on its generator's thread while the producer was blocked");
+        auto pool = std::make_unique<ThreadPool>(2, QStringLiteral("stream"));
+        if (asDefault)
+            ThreadPool::setDefault(pool.get());
+        BlockedGenerator blocked
+            = openBlockedGenerator(asDefault ? QtOffload::Executor() : QtOffload::Executor(pool.get()));
+        QSignalSpy finished(blocked.generator.get(), &QtOffload::QtGenerator::finished);
+        QTRY_VERIFY_WITH_TIMEOUT(producerIsBlocked(blocked), jobWaitMs);
+        pool.reset();
+        QVERIFY(blocked.flags->exited); // joined with the pool's threads
+        // Closed, as Entrypoint's shutdown closes streams: what the consumer
+        // had already taken is still read (close() drops the rest), then the
+        // stream ends normally.
+        auto outcome = std::make_shared<QString>();
+        auto chunks = std::make_shared<int>(0);
+        [](QtOffload::TypedGenerator<int> *generator, std::shared_ptr<QString> outcome,
+           std::shared_ptr<int> chunks) -> QCoro::Task<> {
+            try {
+                for (;;) {
+                    const std::optional<int> chunk = co_await generator->next();
+                    if (!chunk)
+                        break;
+                    ++*chunks;
+                }
+                *outcome = QStringLiteral("ended");
+            } catch (const std::exception &e) {
+                *outcome = QString::fromUtf8(e.what());
+            }
+        }(blocked.generator.get(), outcome, chunks);
+        QTRY_VERIFY_WITH_TIMEOUT(!outcome->isEmpty(), jobWaitMs);
+        QCOMPARE(*outcome, QStringLiteral("ended"));
+        QVERIFY(*chunks <= blockedMaxSize);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, jobWaitMs);
+        // The default pool reverted to the process-wide one when its replacement died.
+        QVERIFY(ThreadPool::defaultPool() != nullptr);
+        m_producersReleased += 1;
+    }
+
     void testGeneratorOwnerDeletedWhileProducerBlocked()
     {
         const HardWatchdog watchdog(60s, "a generator destroyed with its owner");
