@@ -52,12 +52,12 @@ struct FutureInternalsTag;
 
 QT_BEGIN_NAMESPACE
 /*
-  QFutureInterfaceBase::d is private, and every
-  specialisation of QPromise is a friend of QFutureInterfaceBase
-  ("template<class T> friend class QPromise;" in qfutureinterface.h). An
-  explicit specialisation for a type of our own is ordinary, legal C++: it
-  is a distinct class that inherits nothing from the primary template, and
-  this file is the only place that names it.
+  QFutureInterfaceBase::d is private, and every specialisation of QPromise
+  is a friend of QFutureInterfaceBase ("template<class T> friend class
+  QPromise;" in qfutureinterface.h). An explicit specialisation for a type
+  of our own is ordinary, legal C++: it is a distinct class that inherits
+  nothing from the primary template, and this file is the only place that
+  names it.
 */
 template<> class QPromise<QtOffload::detail::FutureInternalsTag>
 {
