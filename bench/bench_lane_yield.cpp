@@ -13,6 +13,7 @@
 // Usage: bench_lane_yield            both dispatchers, every mechanism, each in a process of its own
 //        bench_lane_yield MECHANISM  one, in this process
 
+#include <QtCore/QBasicTimer>
 #include <QtCore/QCoreApplication>
 #include <QtCore/QElapsedTimer>
 #include <QtCore/QEvent>
@@ -30,8 +31,14 @@ namespace {
 constexpr int turns = 300;
 constexpr qint64 turnNs = 2'000'000;
 
-const QStringList mechanisms { QStringLiteral("post"), QStringLiteral("post-low-priority"),
-                               QStringLiteral("zero-timer"), QStringLiteral("zero-coarse-timer"),
+// "zero-timer" is QTimer::singleShot(0, ...), which Qt 6.4 turns into a queued call
+// (qtimer.cpp, singleShotImpl), i.e. a posted event; "basic-zero-timer" is a real
+// zero-interval timer (QBasicTimer), which goes through the dispatcher's timer list.
+const QStringList mechanisms { QStringLiteral("post"),
+                               QStringLiteral("post-low-priority"),
+                               QStringLiteral("zero-timer"),
+                               QStringLiteral("basic-zero-timer"),
+                               QStringLiteral("zero-coarse-timer"),
                                QStringLiteral("one-ms-timer") };
 
 class Probe final : public QObject
@@ -44,6 +51,11 @@ public:
     bool event(QEvent *e) override
     {
         if (e->type() == nextTurnType()) {
+            nextTurn();
+            return true;
+        }
+        if (e->type() == QEvent::Timer && static_cast<QTimerEvent *>(e)->timerId() == yield.timerId()) {
+            yield.stop();
             nextTurn();
             return true;
         }
@@ -74,6 +86,7 @@ public:
     }
     qint64 worstLatency = 0;
     std::function<void()> nextTurn;
+    QBasicTimer yield;
 
 private:
     QElapsedTimer &m_clock;
@@ -117,6 +130,8 @@ int runOne(const QString &mechanism)
             QMetaObject::invokeMethod(&probe, turn, Qt::QueuedConnection);
         else if (mechanism == QStringLiteral("post-low-priority"))
             QCoreApplication::postEvent(&probe, new QEvent(Probe::nextTurnType()), Qt::LowEventPriority);
+        else if (mechanism == QStringLiteral("basic-zero-timer"))
+            probe.yield.start(0, Qt::PreciseTimer, &probe);
         else if (mechanism == QStringLiteral("zero-timer"))
             QTimer::singleShot(0, Qt::PreciseTimer, &probe, turn);
         else if (mechanism == QStringLiteral("zero-coarse-timer"))
