@@ -32,6 +32,7 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -86,6 +87,11 @@ public:
     double longestGapMs() const
     {
         return m_gaps.empty() ? 0 : double(*std::max_element(m_gaps.begin(), m_gaps.end())) / 1e6;
+    }
+    //! The longest gap, counting the one still open now (a stream that never let the timer fire has only that).
+    double longestGapUntilNowMs() const
+    {
+        return std::max(longestGapMs(), double(m_clock.nsecsElapsed() - m_last) / 1e6);
     }
     double p99GapMs() const
     {
@@ -170,6 +176,60 @@ std::vector<double> concurrentGrid(int jobs, std::chrono::microseconds work)
             return i;
         }));
     });
+}
+
+/*!
+  A slow consumer: 60 chunks produced at once into a buffer that holds them
+  all (maxSize 64), each costing its handler 5 ms, as appending to a text
+  view does. Returns the longest gap between the consumer thread's 1 ms timer
+  ticks while the stream runs, and the total time, in ms.
+*/
+constexpr int slowChunks = 60;
+constexpr auto slowHandler = std::chrono::milliseconds(5);
+
+std::vector<double> slowConsumerGenerator()
+{
+    QEventLoop loop;
+    auto generator = threadedIterable(
+        [](Sink<int> &out) {
+            for (int i = 0; i < slowChunks; ++i)
+                out.yield(i);
+        },
+        64)();
+    std::optional<StallMeter> stall;
+    int delivered = 0;
+    generator->onChunk(&loop, [&](const int &) {
+        if (delivered++ == 0)
+            stall.emplace();
+        busyFor(slowHandler);
+    });
+    QObject::connect(generator.get(), &QtGenerator::finished, &loop, &QEventLoop::quit);
+    const auto start = Clock::now();
+    loop.exec();
+    return { stall->longestGapUntilNowMs(), std::chrono::duration<double, std::milli>(Clock::now() - start).count() };
+}
+
+std::vector<double> slowConsumerPromise()
+{
+    QEventLoop loop;
+    QFutureWatcher<int> watcher;
+    std::optional<StallMeter> stall;
+    int delivered = 0;
+    QObject::connect(&watcher, &QFutureWatcher<int>::resultsReadyAt, &loop, [&](int begin, int end) {
+        for (int i = begin; i < end; ++i) {
+            if (delivered++ == 0)
+                stall.emplace();
+            busyFor(slowHandler);
+        }
+    });
+    QObject::connect(&watcher, &QFutureWatcher<int>::finished, &loop, &QEventLoop::quit);
+    const auto start = Clock::now();
+    watcher.setFuture(QtConcurrent::run([](QPromise<int> &promise) {
+        for (int i = 0; i < slowChunks; ++i)
+            promise.addResult(i);
+    }));
+    loop.exec();
+    return { stall->longestGapUntilNowMs(), std::chrono::duration<double, std::milli>(Clock::now() - start).count() };
 }
 
 constexpr int burstJobs = 200'000;
@@ -557,6 +617,8 @@ const QMap<QByteArray, std::function<Figures()>> &methods()
         { "grid-100us-qtconcurrent", [] { return concurrentGrid(4000, std::chrono::microseconds(100)); } },
         { "grid-2ms-threaded", [] { return threadedGrid(1000, std::chrono::milliseconds(2)); } },
         { "grid-2ms-qtconcurrent", [] { return concurrentGrid(1000, std::chrono::milliseconds(2)); } },
+        { "slow-consumer-generator", slowConsumerGenerator },
+        { "slow-consumer-qpromise", slowConsumerPromise },
         { "gib-2", [] { return gibFigures([] { return generatorGib(2); }); } },
         { "gib-1024", [] { return gibFigures([] { return generatorGib(1024); }); } },
         { "gib-promise", [] { return gibFigures(promiseGib); } },
@@ -682,6 +744,13 @@ int main(int argc, char **argv)
     gridRow("4,000 jobs of 100 us: QtConcurrent::run + QFutureWatcher", measureAlone("grid-100us-qtconcurrent"));
     gridRow("1,000 jobs of 2 ms: threaded + whenFinished", measureAlone("grid-2ms-threaded"));
     gridRow("1,000 jobs of 2 ms: QtConcurrent::run + QFutureWatcher", measureAlone("grid-2ms-qtconcurrent"));
+
+    std::printf("\n| slow consumer: 60 chunks, 5 ms handler each, maxSize 64 (one run) | longest 1 ms timer gap "
+                "| total |\n|---|---|---|\n");
+    const auto slowRow
+        = [](const char *what, const Figures &f) { std::printf("| %s | %.1f ms | %.0f ms |\n", what, f[0], f[1]); };
+    slowRow("generator + onChunk", measureAlone("slow-consumer-generator"));
+    slowRow("QPromise + QFutureWatcher::resultsReadyAt", measureAlone("slow-consumer-qpromise"));
 
     std::printf("\n| 1 GiB in 64 KiB chunks (median of %d) | MiB/s | peak live chunk memory | longest stall |\n"
                 "|---|---|---|---|\n",

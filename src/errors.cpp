@@ -44,6 +44,18 @@ void detail::announceHandOver(const std::exception_ptr &error) noexcept
 #endif
 }
 
+std::string detail::typeName(const std::type_info &type)
+{
+#if defined(__GLIBCXX__)
+    int status = 0;
+    const std::unique_ptr<char, void (*)(void *)> name(abi::__cxa_demangle(type.name(), nullptr, nullptr, &status),
+                                                       std::free);
+    if (status == 0 && name)
+        return name.get();
+#endif
+    return type.name();
+}
+
 std::string detail::describeException(const std::exception_ptr &error)
 {
     if (!error)
@@ -55,13 +67,8 @@ std::string detail::describeException(const std::exception_ptr &error)
     } catch (...) {
 #if defined(__GLIBCXX__)
         // libstdc++ knows the type of the exception being handled.
-        if (const std::type_info *type = abi::__cxa_current_exception_type()) {
-            int status = 0;
-            std::unique_ptr<char, void (*)(void *)> name(abi::__cxa_demangle(type->name(), nullptr, nullptr, &status),
-                                                          std::free);
-            return std::string("an exception of type ") + (status == 0 && name ? name.get() : type->name())
-                + " (not derived from std::exception)";
-        }
+        if (const std::type_info *type = abi::__cxa_current_exception_type())
+            return "an exception of type " + typeName(*type) + " (not derived from std::exception)";
 #endif
         return "an exception not derived from std::exception (catch it by its own type)";
     }

@@ -1,25 +1,30 @@
 // SPDX-License-Identifier: MIT
+// A generator's chunk stream, in the order a chunk travels:
+//   push    the producer's Sink::yield() appends to the chunk buffer, waiting
+//           while it is full (backpressure);
+//   wake    if the consumer found the buffer empty, the push schedules the
+//           generator on its owner thread's delivery lane (one wake-up per
+//           batch; src/deliverylane.cpp);
+//   deliver a lane turn asks the generator for one chunk, which the typed
+//           shell takes out of the buffer and hands to its handler,
+//           chunkReady or a waiting next(); the lane comes back while chunks
+//           remain, within its time budget;
+//   release taking a chunk gives its room back, and a producer waiting on a
+//           full buffer goes on once the buffer has drained to its low water.
+// The end (the producer returned, threw or was closed) reaches the consumer
+// the same way, as finished() from a lane turn.
+
 #include <QtOffload/generator.h>
+#include <QtOffload/impl/finishfuture.h>
 
 #include "lifecycle_p.h"
+#include "spin_p.h"
 
 #include <QtCore/QCoreApplication>
 #include <QtCore/QMetaMethod>
 #include <QtCore/QThread>
 
 namespace QtOffload {
-
-namespace {
-int startEventType()
-{
-    static const int type = QEvent::registerEventType();
-    return type;
-}
-
-// One delivery turn hands out chunks for at most this long, then yields to
-// the event loop, so a fast producer cannot stall the GUI.
-constexpr qint64 deliveryTurnMs = 2;
-} // namespace
 
 qsizetype detail::defaultIterableMaxSize()
 {
@@ -28,79 +33,344 @@ qsizetype detail::defaultIterableMaxSize()
     return ok && size >= 0 ? size : 1024;
 }
 
-QtGenerator::QtGenerator(std::shared_ptr<detail::ChannelBase> channel, Executor executor, detail::JobPtr producer,
-                         QObject *parent)
-    : QObject(parent), m_channel(std::move(channel)), m_executor(std::move(executor)), m_producer(std::move(producer))
+// ---------------------------------------------------------------- the buffer
+
+namespace detail {
+
+namespace {
+/*
+  A small buffer makes every chunk a hand-over between the two threads. If
+  each side slept as soon as it had to wait, every hand-over would pay a
+  thread wake-up on both sides (tens of microseconds on a VM, more than the
+  chunk itself). So each side first spins briefly, as the pool's idle workers
+  do: the producer for room, the consumer for the next push. Both spins are
+  short and stop at once when the stream is closed; the consumer's runs
+  inside its delivery turn, whose budget it counts against.
+*/
+using SpinClock = std::chrono::steady_clock;
+constexpr auto producerSpin = std::chrono::microseconds(50);
+constexpr auto consumerSpin = std::chrono::microseconds(20);
+
+template<typename Done> bool spinUntil(std::chrono::microseconds limit, Done done)
 {
-    const qsizetype maxSize = m_channel->maxSize();
-    // Releasing delivered chunks in small batches saves a lock per chunk.
-    m_releaseStep = maxSize >= 8 ? std::min<qsizetype>(maxSize / 4, 256) : 1;
-    m_channel->setReceiver(this);
-    detail::ensureApplicationHooks();
-    detail::registerGenerator(m_channel);
+    const auto until = SpinClock::now() + limit;
+    for (int i = 0;; ++i) {
+        if (done())
+            return true;
+        if ((i & 63) == 63 && SpinClock::now() >= until)
+            return false;
+        cpuRelax();
+    }
+}
+
+qsizetype capacityFor(qsizetype maxSize) { return maxSize == 0 ? 1 : maxSize; }
+// Room comes back to the producer a quarter of the buffer at a time (at most
+// 256 chunks), not at every chunk: one lock and one wake-up per batch.
+qsizetype releaseStepFor(qsizetype maxSize)
+{
+    const qsizetype capacity = capacityFor(maxSize);
+    return capacity >= 8 ? std::min<qsizetype>(capacity / 4, 256) : 1;
+}
+} // namespace
+
+ChunkBufferBase::ChunkBufferBase(qsizetype maxSize)
+    : m_maxSize(maxSize)
+    , m_lowWater(capacityFor(maxSize) - releaseStepFor(maxSize))
+    , m_releaseStep(releaseStepFor(maxSize))
+{
+    if (maxSize < 0)
+        throw std::invalid_argument("QtOffload: a generator's maxSize must be >= 0 "
+                                    "(0 is a direct hand-off; use QtOffload::Unbounded for no limit)");
+    m_stopped.reportStarted();
+}
+
+ChunkBufferBase::~ChunkBufferBase()
+{
+    if (!m_stopped.isFinished())
+        finishFuture(m_stopped);
+}
+
+bool ChunkBufferBase::producerStarting()
+{
+    std::lock_guard lock(m_mutex);
+    if (m_state != State::NotStarted)
+        return false; // closed before it started
+    m_state = State::Producing;
+    m_producing.store(true, std::memory_order_release);
+    return true;
+}
+
+// push
+bool ChunkBufferBase::waitForRoomLocked(std::unique_lock<std::mutex> &lock)
+{
+    const qsizetype capacity = capacityFor(m_maxSize);
+    if (m_state == State::Producing && m_outstanding >= capacity) {
+        lock.unlock();
+        spinUntil(producerSpin,
+                  [&] { return m_outstanding.load(std::memory_order_relaxed) <= m_lowWater || closedForConsumer(); });
+        lock.lock();
+    }
+    if (m_state == State::Producing && m_outstanding >= capacity) {
+        m_producing.store(false, std::memory_order_relaxed);
+        m_producerWaiting = true;
+        m_producerCv.wait(lock, [this] { return m_state != State::Producing || m_outstanding <= m_lowWater; });
+        m_producerWaiting = false;
+        m_producing.store(m_state == State::Producing, std::memory_order_relaxed);
+    }
+    return m_state == State::Producing;
+}
+
+bool ChunkBufferBase::pushedLocked(std::unique_lock<std::mutex> &lock)
+{
+    m_outstanding.store(m_outstanding.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    const quint64 sequence = m_pushedCount.load(std::memory_order_relaxed) + 1;
+    m_pushedCount.store(sequence, std::memory_order_relaxed);
+    wakeConsumerLocked();
+    if (m_maxSize == 0) {
+        // A hand-off: the producer does not run ahead of the consumer at all.
+        m_producerWaiting = true;
+        m_producerCv.wait(lock, [&] { return m_state != State::Producing || m_takenCount >= sequence; });
+        m_producerWaiting = false;
+    }
+    return m_state == State::Producing;
+}
+
+// wake
+void ChunkBufferBase::wakeConsumerLocked()
+{
+    if (!m_consumerWaiting || !m_consumer)
+        return;
+    m_consumerWaiting = false;
+    // Under m_mutex: the consumer detaches under it before it is destroyed.
+    m_consumer->scheduleDelivery();
+}
+
+void ChunkBufferBase::setConsumer(LaneClient *consumer)
+{
+    std::lock_guard lock(m_mutex);
+    m_consumer = consumer;
+}
+
+// deliver: the typed buffer's take() moves the chunks out, on the owner thread
+void ChunkBufferBase::takenLocked(qsizetype count)
+{
+    if (count == 0) {
+        m_consumerWaiting = true; // the next push, or the end, wakes the consumer
+        return;
+    }
+    m_takenCount += quint64(count);
+    m_pushedWhenTaken = m_pushedCount.load(std::memory_order_relaxed);
+    if (m_producerWaiting && m_maxSize == 0)
+        m_producerCv.notify_one();
+}
+
+qsizetype ChunkBufferBase::bufferedCount() const noexcept
+{
+    return qsizetype(m_pushedCount.load(std::memory_order_relaxed) - m_droppedCount.load(std::memory_order_relaxed)
+                     - m_deliveredCount);
+}
+
+void ChunkBufferBase::awaitPushBriefly() const noexcept
+{
+    if (!m_producing.load(std::memory_order_relaxed))
+        return; // it is blocked, gone, or not started: a spin would only burn the core
+    spinUntil(consumerSpin, [this] {
+        return m_pushedCount.load(std::memory_order_relaxed) != m_pushedWhenTaken || closedForConsumer()
+            || !m_producing.load(std::memory_order_relaxed);
+    });
+}
+
+// release
+void ChunkBufferBase::delivered(bool lastTaken)
+{
+    ++m_deliveredCount;
+    if (++m_unreleased < m_releaseStep && !lastTaken)
+        return;
+    std::lock_guard lock(m_mutex);
+    m_outstanding.store(m_outstanding.load(std::memory_order_relaxed) - m_unreleased, std::memory_order_relaxed);
+    m_unreleased = 0;
+    if (m_producerWaiting && m_outstanding <= m_lowWater)
+        m_producerCv.notify_one();
+}
+
+void ChunkBufferBase::dropped(qsizetype count) noexcept
+{
+    m_droppedCount.fetch_add(quint64(count), std::memory_order_relaxed);
+}
+
+// the end
+void ChunkBufferBase::producerFinished(std::exception_ptr error) noexcept
+{
+    {
+        std::lock_guard lock(m_mutex);
+        if (stoppedLocked())
+            return;
+        m_state = m_state == State::Closing ? State::Closed : State::Returned;
+        m_producing.store(false, std::memory_order_relaxed);
+        m_error = std::move(error);
+        wakeConsumerLocked();
+    }
+    // Outside m_mutex: a continuation attached to stopped() may call back in.
+    finishFuture(m_stopped);
+}
+
+bool ChunkBufferBase::isClosed() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_state == State::Closing || m_state == State::Closed;
+}
+
+QFuture<void> ChunkBufferBase::close()
+{
+    bool stopsNow = false;
+    {
+        std::lock_guard lock(m_mutex);
+        switch (m_state) {
+        case State::NotStarted: // never started, so it never will: stopped at once
+            m_state = State::Closed;
+            stopsNow = true;
+            break;
+        case State::Producing:
+            m_state = State::Closing;
+            m_producing.store(false, std::memory_order_relaxed);
+            m_producerCv.notify_all();
+            break;
+        case State::Returned:
+            m_state = State::Closed;
+            break;
+        case State::Closing:
+        case State::Closed:
+            break;
+        }
+        m_droppedCount.fetch_add(quint64(clearLocked()), std::memory_order_relaxed);
+        m_closedFlag.store(true, std::memory_order_release);
+        wakeConsumerLocked();
+    }
+    if (stopsNow)
+        finishFuture(m_stopped);
+    return m_stopped.future();
+}
+
+QFuture<void> ChunkBufferBase::stopped() const { return const_cast<QFutureInterface<void> &>(m_stopped).future(); }
+
+ChunkBufferBase::End ChunkBufferBase::end()
+{
+    std::lock_guard lock(m_mutex);
+    if (!stoppedLocked())
+        m_consumerWaiting = true;
+    const bool closed = m_state == State::Closing || m_state == State::Closed;
+    End end;
+    end.producerStopped = stoppedLocked();
+    end.reached = closed || (m_state == State::Returned && bufferedCount() == 0);
+    end.error = closed ? std::exception_ptr() : m_error;
+    return end;
+}
+
+ChunkBufferBase::State ChunkBufferBase::state() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_state;
+}
+
+} // namespace detail
+
+// ------------------------------------------------------------- the consumer
+
+class QtGeneratorPrivate
+{
+public:
+    enum class Phase {
+        Created, //!< before the owner thread's first delivery turn
+        Idle, //!< no consumer yet: nothing starts, chunks wait in the buffer
+        Running, //!< the producer was started
+        Closing, //!< close() was called; finished() comes once the producer stopped
+        Done, //!< finished() was emitted
+    };
+    enum class Consumption {
+        Push, //!< chunkReady and the typed handler get every chunk
+        Pull, //!< chunks go only to next()
+    };
+
+    std::shared_ptr<detail::ChunkBufferBase> buffer;
+    Executor executor;
+    detail::JobPtr producer; // until it is submitted
+    const std::type_info *unsendableChunkType = nullptr;
+    Phase phase = Phase::Created;
+    Consumption consumption = Consumption::Push;
+    bool running = false; // the running property: from the producer's start until finished()
+    bool nextWaiting = false; // a next() is suspended
+    bool unsendableReported = false;
+    enum class Handler { None, Bound, Unbound } handler = Handler::None;
+    QPointer<QObject> handlerReceiver;
+    qsizetype lastBuffered = 0;
+    QFuture<void> closeFuture;
+};
+
+QtGenerator::QtGenerator(std::shared_ptr<detail::ChunkBufferBase> buffer, Executor executor, detail::JobPtr producer,
+                         const std::type_info *unsendableChunkType, QObject *parent)
+    : QObject(parent)
+    , LaneClient(QThread::currentThread())
+    , d_ptr(std::make_unique<QtGeneratorPrivate>())
+{
+    Q_D(QtGenerator);
+    d->buffer = std::move(buffer);
+    d->executor = std::move(executor);
+    d->producer = std::move(producer);
+    d->unsendableChunkType = unsendableChunkType;
+    d->buffer->setConsumer(this);
+    detail::registerGenerator(d->buffer);
     // A generator's owner thread may end before anyone destroys the
     // generator; its producer must not stay blocked on a full buffer.
     const QCoreApplication *app = QCoreApplication::instance();
     if (QThread *owner = thread(); owner && (!app || owner != app->thread())) {
-        std::weak_ptr<detail::ChannelBase> weak = m_channel;
-        connect(owner, &QThread::finished, this, [weak] {
-            if (auto channel = weak.lock())
-                channel->close();
-        }, Qt::DirectConnection);
+        std::weak_ptr<detail::ChunkBufferBase> weak = d->buffer;
+        connect(
+            owner, &QThread::finished, this,
+            [weak] {
+                if (auto buffer = weak.lock())
+                    buffer->close();
+            },
+            Qt::DirectConnection);
     }
-    QCoreApplication::postEvent(this, new QEvent(QEvent::Type(startEventType())));
+    scheduleDelivery(); // the first turn: start if a consumer connected by then
 }
 
 QtGenerator::~QtGenerator()
 {
-    m_channel->setReceiver(nullptr);
-    m_channel->close();
-    m_producer.reset();
-    detail::unregisterGenerator(m_channel.get());
+    Q_D(QtGenerator);
+    d->buffer->setConsumer(nullptr);
+    d->buffer->close();
+    d->producer.reset();
+    detail::unregisterGenerator(d->buffer.get());
 }
 
-qsizetype QtGenerator::maxSize() const noexcept
-{
-    return m_channel->maxSize();
-}
+bool QtGenerator::isRunning() const noexcept { return d_func()->running; }
 
-qsizetype QtGenerator::buffered() const
-{
-    return m_channel->bufferedCount() + pendingCount();
-}
+qsizetype QtGenerator::maxSize() const noexcept { return d_func()->buffer->maxSize(); }
+
+qsizetype QtGenerator::buffered() const { return d_func()->buffer->bufferedCount(); }
+
+bool QtGenerator::isDone() const noexcept { return d_func()->phase == QtGeneratorPrivate::Phase::Done; }
 
 QFuture<void> QtGenerator::close()
 {
-    if (m_closed)
-        return m_closeFuture;
-    m_closed = true;
-    dropPending();
-    m_unreleased = 0;
-    m_producer.reset();
-    m_closeFuture = m_channel->close();
-    // finished() comes from the event loop once the producer stopped, never from inside close().
-    postDrain();
-    return m_closeFuture;
-}
-
-bool QtGenerator::event(QEvent *event)
-{
-    if (event->type() == startEventType()) {
-        m_firstTurnSeen = true;
-        drain();
-        return true;
-    }
-    if (event->type() == detail::ChannelBase::drainEventType()) {
-        drain();
-        return true;
-    }
-    return QObject::event(event);
+    Q_D(QtGenerator);
+    if (d->closeFuture.isValid())
+        return d->closeFuture;
+    d->closeFuture = d->buffer->close();
+    d->producer.reset();
+    if (d->phase != QtGeneratorPrivate::Phase::Done)
+        d->phase = QtGeneratorPrivate::Phase::Closing;
+    // finished() comes from a lane turn once the producer stopped, never from inside close().
+    scheduleDelivery();
+    return d->closeFuture;
 }
 
 void QtGenerator::connectNotify(const QMetaMethod &signal)
 {
-    if (m_firstTurnSeen && signal == QMetaMethod::fromSignal(&QtGenerator::chunkReady))
-        postDrain();
+    // Maybe from another thread: only the thread-safe part here, the rest in a turn.
+    if (signal == QMetaMethod::fromSignal(&QtGenerator::chunkReady))
+        scheduleDelivery();
     QObject::connectNotify(signal);
 }
 
@@ -110,143 +380,134 @@ bool QtGenerator::wantsChunkReady() const
     return isSignalConnected(chunkReadySignal);
 }
 
-void QtGenerator::postDrain()
+bool QtGenerator::hasHandler() const
 {
-    QCoreApplication::postEvent(this, new QEvent(QEvent::Type(detail::ChannelBase::drainEventType())));
+    Q_D(const QtGenerator);
+    return d->handler == QtGeneratorPrivate::Handler::Unbound
+        || (d->handler == QtGeneratorPrivate::Handler::Bound && d->handlerReceiver);
+}
+
+bool QtGenerator::hasConsumer() const { return hasHandler() || (!d_func()->unsendableChunkType && wantsChunkReady()); }
+
+void QtGenerator::setHandlerReceiver(QObject *receiver)
+{
+    Q_D(QtGenerator);
+    d->handler = receiver ? QtGeneratorPrivate::Handler::Bound : QtGeneratorPrivate::Handler::Unbound;
+    d->handlerReceiver = receiver;
+    scheduleDelivery();
+}
+
+void QtGenerator::setNextWaiting(bool waiting)
+{
+    Q_D(QtGenerator);
+    d->consumption = QtGeneratorPrivate::Consumption::Pull;
+    d->nextWaiting = waiting;
 }
 
 void QtGenerator::startIfNeeded()
 {
-    if (m_started)
+    Q_D(QtGenerator);
+    if (d->phase != QtGeneratorPrivate::Phase::Created && d->phase != QtGeneratorPrivate::Phase::Idle)
         return;
-    m_started = true;
-    detail::JobPtr job = std::move(m_producer);
-    if (!job || m_closed)
+    d->phase = QtGeneratorPrivate::Phase::Running;
+    detail::JobPtr job = std::move(d->producer);
+    if (!job)
         return;
     setRunning(true);
     // The pool is known from now on, so that its shutdown can close this
     // stream: a producer blocked on a full buffer would never let it finish.
-    const Executor executor = m_executor.resolved();
-    detail::setGeneratorPool(m_channel.get(), executor.threadPool());
+    const Executor executor = d->executor.resolved();
+    detail::setGeneratorPool(d->buffer.get(), executor.threadPool());
     try {
         executor.submit(std::move(job));
     } catch (const ShutdownError &) {
-        // The executor cancelled the producer job: the channel now holds a
+        // The executor cancelled the producer job: the buffer now holds a
         // ShutdownError, which reaches the consumer like a producer failure.
     }
 }
 
+// deliver: one lane turn's share
+bool QtGenerator::deliverOne()
+{
+    Q_D(QtGenerator);
+    using Phase = QtGeneratorPrivate::Phase;
+    if (d->phase == Phase::Created)
+        d->phase = Phase::Idle; // from now on a consumer that connects starts the producer at once
+    if (d->phase == Phase::Done)
+        return false;
+    if (d->unsendableChunkType && !d->unsendableReported && wantsChunkReady()) {
+        // Its chunks would reach nobody: say so, and stop the producer.
+        d->unsendableReported = true;
+        QPointer<QtGenerator> self(this);
+        Q_EMIT errorOccurred(
+            QStringLiteral("QtOffload: chunkReady cannot carry chunks of type %1 (a QVariant needs a "
+                           "copyable type); take them with onChunk() or next(). The generator is closed.")
+                .arg(QString::fromStdString(detail::typeName(*d->unsendableChunkType))));
+        if (self)
+            close();
+        return false;
+    }
+    if (d->phase == Phase::Idle) {
+        if (!hasConsumer())
+            return false; // chunks wait in the bounded buffer; a consumer that connects schedules us
+        startIfNeeded();
+    }
+    if (d->consumption == QtGeneratorPrivate::Consumption::Pull && !d->nextWaiting) {
+        finishIfEnded(); // e.g. closed with nobody awaiting: finished() still comes
+        return false;
+    }
+    if (d->consumption == QtGeneratorPrivate::Consumption::Push && d->phase == Phase::Running && !hasConsumer())
+        return false; // the consumer left mid-stream: the rest waits for the next one
+    QPointer<QtGenerator> self(this);
+    if (deliverChunk()) // may destroy this
+        return self && d->consumption == QtGeneratorPrivate::Consumption::Push;
+    if (self)
+        finishIfEnded();
+    return false;
+}
+
+void QtGenerator::chunkTaken() { emitBufferedIfChanged(); }
+
 void QtGenerator::setRunning(bool running)
 {
-    if (m_running == running)
+    Q_D(QtGenerator);
+    if (d->running == running)
         return;
-    m_running = running;
+    d->running = running;
     Q_EMIT runningChanged(running);
-}
-
-void QtGenerator::chunkDelivered()
-{
-    if (++m_unreleased >= m_releaseStep || !hasPending())
-        flushReleases();
-}
-
-void QtGenerator::flushReleases()
-{
-    if (m_unreleased == 0)
-        return;
-    m_channel->release(m_unreleased);
-    m_unreleased = 0;
 }
 
 void QtGenerator::emitBufferedIfChanged()
 {
-    const qsizetype now = buffered();
-    if (now == m_lastBuffered)
+    Q_D(QtGenerator);
+    const qsizetype now = d->buffer->bufferedCount();
+    if (now == d->lastBuffered)
         return;
-    m_lastBuffered = now;
+    d->lastBuffered = now;
     Q_EMIT bufferedChanged(now);
 }
 
-detail::ChannelBase::End QtGenerator::finishIfEnded()
+detail::ChunkBufferBase::End QtGenerator::finishIfEnded()
 {
-    if (hasPending())
-        return {};
-    const detail::ChannelBase::End end = m_channel->end();
-    if (!end.reached || !end.producerStopped || m_done)
+    Q_D(QtGenerator);
+    const detail::ChunkBufferBase::End end = d->buffer->end();
+    if (!end.reached || !end.producerStopped || d->phase == QtGeneratorPrivate::Phase::Done)
         return end;
+    d->phase = QtGeneratorPrivate::Phase::Done; // before the signals: a handler may call back in
     QPointer<QtGenerator> self(this);
     setRunning(false);
     if (!self)
         return end;
-    if (end.error && !m_errorReported) {
-        m_errorReported = true;
+    emitBufferedIfChanged();
+    if (!self)
+        return end;
+    if (end.error) {
         Q_EMIT errorOccurred(QString::fromStdString(detail::describeException(end.error)));
         if (!self)
             return end;
     }
-    m_done = true;
     Q_EMIT finished();
     return end;
-}
-
-void QtGenerator::drain()
-{
-    QPointer<QtGenerator> self(this);
-    if (m_pullMode) {
-        switch (completePendingNext()) {
-        case NextState::Resumed: // the consumer ran and may have destroyed us
-            return;
-        case NextState::NoneWaiting:
-            finishIfEnded(); // e.g. closed, with nobody awaiting: finished() still comes
-            return;
-        case NextState::StillWaiting:
-            if (!m_channel->requestWake())
-                postDrain();
-            return;
-        }
-    }
-    if (!m_closed && !wantsChunkReady() && !hasTypedHandler()) {
-        // No consumer yet: chunks wait in the bounded buffer, nothing starts.
-        if (m_started)
-            finishIfEnded();
-        return;
-    }
-    if (!m_firstTurnSeen && !m_started)
-        return;
-    startIfNeeded();
-
-    QElapsedTimer turn;
-    turn.start();
-    int sinceClockCheck = 0;
-    for (;;) {
-        if (!hasPending() && (m_closed || refillPending() == 0)) {
-            flushReleases();
-            if (finishIfEnded().reached || !self || m_channel->requestWake())
-                break;
-            continue;
-        }
-        deliverPending();
-        if (!self)
-            return;
-        if (m_closed || m_pullMode)
-            break;
-        if (!wantsChunkReady() && !hasTypedHandler()) {
-            // The consumer left mid-turn (disconnected, receiver gone): the
-            // rest waits for the next one instead of going to nobody.
-            flushReleases();
-            break;
-        }
-        if (++sinceClockCheck == 32) {
-            sinceClockCheck = 0;
-            if (turn.elapsed() >= deliveryTurnMs) {
-                flushReleases();
-                postDrain();
-                break;
-            }
-        }
-    }
-    if (self)
-        emitBufferedIfChanged();
 }
 
 } // namespace QtOffload

@@ -2,10 +2,11 @@
 #include "lifecycle_p.h"
 #include "separatethread_p.h"
 
-#include <QtOffload/channel.h>
+#include <QtOffload/impl/chunkbuffer.h>
 
 #include <QtCore/QCoreApplication>
 #include <QtCore/QLoggingCategory>
+#include <QtCore/QThread>
 
 #include <atomic>
 #include <mutex>
@@ -23,10 +24,10 @@ public:
     std::mutex mutex;
     struct OpenGenerator
     {
-        std::weak_ptr<ChannelBase> channel;
+        std::weak_ptr<ChunkBufferBase> buffer;
         const ThreadPool *pool = nullptr; // where its producer runs, once it started
     };
-    std::unordered_map<const ChannelBase *, OpenGenerator> generators;
+    std::unordered_map<const ChunkBufferBase *, OpenGenerator> generators;
     QCoreApplication *hookedApplication = nullptr;
 };
 
@@ -44,6 +45,8 @@ void onApplicationDestroyed()
     setMainEventLoopClosed(true);
     closeGenerators(nullptr);
     stopSeparateThreads();
+    // Its timers and posted events go with the application's dispatcher.
+    retireLane(QThread::currentThread());
     std::lock_guard lock(lifecycle().mutex);
     lifecycle().hookedApplication = nullptr;
 }
@@ -75,39 +78,39 @@ void ensureApplicationHooks()
     qAddPostRoutine(onApplicationDestroyed);
 }
 
-void registerGenerator(const std::shared_ptr<ChannelBase> &channel)
+void registerGenerator(const std::shared_ptr<ChunkBufferBase> &buffer)
 {
     std::lock_guard lock(lifecycle().mutex);
-    lifecycle().generators.emplace(channel.get(), Lifecycle::OpenGenerator { channel });
+    lifecycle().generators.emplace(buffer.get(), Lifecycle::OpenGenerator { buffer });
 }
 
-void setGeneratorPool(const ChannelBase *channel, const ThreadPool *pool)
+void setGeneratorPool(const ChunkBufferBase *buffer, const ThreadPool *pool)
 {
     std::lock_guard lock(lifecycle().mutex);
-    if (const auto it = lifecycle().generators.find(channel); it != lifecycle().generators.end())
+    if (const auto it = lifecycle().generators.find(buffer); it != lifecycle().generators.end())
         it->second.pool = pool;
 }
 
-void unregisterGenerator(const ChannelBase *channel)
+void unregisterGenerator(const ChunkBufferBase *buffer)
 {
     std::lock_guard lock(lifecycle().mutex);
-    lifecycle().generators.erase(channel);
+    lifecycle().generators.erase(buffer);
 }
 
 int closeGenerators(const ThreadPool *pool)
 {
-    std::vector<std::shared_ptr<ChannelBase>> open;
+    std::vector<std::shared_ptr<ChunkBufferBase>> open;
     {
         std::lock_guard lock(lifecycle().mutex);
         for (const auto &[key, generator] : lifecycle().generators) {
             if (pool && generator.pool != pool)
                 continue;
-            if (auto channel = generator.channel.lock())
-                open.push_back(std::move(channel));
+            if (auto buffer = generator.buffer.lock())
+                open.push_back(std::move(buffer));
         }
     }
-    for (const auto &channel : open)
-        channel->close();
+    for (const auto &buffer : open)
+        buffer->close();
     return int(open.size());
 }
 

@@ -8,11 +8,13 @@
 
 #include <memory>
 
+class QThread;
+
 namespace QtOffload { class ThreadPool; }
 
 namespace QtOffload::detail {
 
-class ChannelBase;
+class ChunkBufferBase;
 
 //! The size of a default pool: QTOFFLOAD_POOL_SIZE if it is a positive number, else QThread::idealThreadCount().
 int defaultPoolSize();
@@ -23,13 +25,19 @@ ThreadPool *exchangeDefaultPool(ThreadPool *pool) noexcept;
 bool mainEventLoopClosed() noexcept;
 void setMainEventLoopClosed(bool closed) noexcept;
 
+class DeliveryLane;
+//! The delivery lane of \a thread, made on first use (deliverylane.cpp).
+std::shared_ptr<DeliveryLane> laneFor(QThread *thread);
+//! \a thread's lane stops waking up; the next laneFor() makes a new one.
+void retireLane(QThread *thread);
+
 //! Once per QCoreApplication: at its destruction, close generators, stop separate threads, close the main loop.
 void ensureApplicationHooks();
 
-void registerGenerator(const std::shared_ptr<ChannelBase> &channel);
-//! The producer of \a channel runs on \a pool (null: elsewhere); that pool's shutdown closes the stream.
-void setGeneratorPool(const ChannelBase *channel, const ThreadPool *pool);
-void unregisterGenerator(const ChannelBase *channel);
+void registerGenerator(const std::shared_ptr<ChunkBufferBase> &buffer);
+//! The producer of \a buffer runs on \a pool (null: elsewhere); that pool's shutdown closes the stream.
+void setGeneratorPool(const ChunkBufferBase *buffer, const ThreadPool *pool);
+void unregisterGenerator(const ChunkBufferBase *buffer);
 //! Closes the open generators whose producers run on \a pool, or every one for null; returns how many.
 int closeGenerators(const ThreadPool *pool);
 

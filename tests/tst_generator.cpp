@@ -109,23 +109,11 @@ std::optional<T> next(TypedGenerator<T> *generator)
     return await(nextOf(generator));
 }
 
-/*!
-  The generator as a QCoro::AsyncGenerator, which QCORO_FOREACH needs
-  (begin()/end() awaitables); TypedGenerator itself offers next() only.
-*/
-template<typename T>
-QCoro::AsyncGenerator<T> asAsyncGenerator(TypedGenerator<T> *generator)
-{
-    while (auto chunk = co_await generator->next())
-        co_yield std::move(*chunk);
-}
-
+//! QCORO_FOREACH straight on the typed handle (begin()/end() awaitables).
 QCoro::Task<QList<int>> foreachAll(TypedGenerator<int> *generator)
 {
     QList<int> chunks;
-    QCORO_FOREACH(int chunk, asAsyncGenerator(generator)) {
-        chunks << chunk;
-    }
+    QCORO_FOREACH(int chunk, *generator) { chunks << chunk; }
     co_return chunks;
 }
 

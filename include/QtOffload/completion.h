@@ -6,10 +6,10 @@
 // (invokeBlocking) or in a nested event loop (Entrypoint::run). Futures and
 // QCoro tasks are observed into one, so both callers treat them alike.
 
+#include <QtOffload/impl/futurewatch.h>
 #include <QtOffload/job.h>
 
 #include <QtCore/QFuture>
-#include <QtCore/QFutureWatcher>
 #include <QtCore/QPointer>
 
 #include <qcoro/qcorotask.h>
@@ -75,7 +75,7 @@ public:
     */
     void waitInEventLoop();
 
-    //! The QFutureWatcher that completes this one, if any.
+    //! The FutureWatch that completes this one, if any.
     void setWatcher(QObject *watcher);
 
     Status status() const;
@@ -172,61 +172,97 @@ QCoro::Task<> observeTask(QCoro::Task<T> task, std::shared_ptr<CompletionOf<T>> 
 }
 
 /*!
-  Completes \a completion when \a future finishes. Call it on a thread whose
-  event loop runs (the watcher lives there). A QFutureWatcher rather than
-  QFuture::then(): Qt 6.4's continuations can run twice when one thread
-  attaches while another finishes the future.
+  Completes \a completion when \a future finishes, or is cancelled without
+  an exception (such a future may never say finished). Call it on a thread
+  whose event loop runs: the watch lives there.
 */
 template<typename T>
 void observeFuture(QFuture<T> future, const std::shared_ptr<CompletionOf<T>> &completion)
 {
     completion->watchCancellation(QFuture<void>(future));
-    auto *watcher = new QFutureWatcher<T>();
-    QObject::connect(watcher, &QFutureWatcherBase::finished, watcher, [watcher, completion] {
-        QFuture<T> done = watcher->future();
-        watcher->deleteLater();
+    auto complete = [future, completion](FutureEnd end) mutable {
         try {
-            if (done.isCanceled() && done.resultCount() == 0) {
-                done.waitForFinished(); // rethrows an exception that cancelled it
+            if (end == FutureEnd::CancelledUnfinished) {
+                completion->cancel();
+            } else if (future.isCanceled() && future.resultCount() == 0) {
+                future.waitForFinished(); // rethrows an exception that cancelled it
                 completion->cancel();
             } else if constexpr (std::is_void_v<T>) {
-                done.waitForFinished();
+                future.waitForFinished();
                 completion->succeedWith();
             } else if constexpr (std::is_copy_constructible_v<T>) {
-                completion->succeedWith(done.result());
+                completion->succeedWith(future.result());
             } else {
-                completion->succeedWith(done.takeResult());
+                completion->succeedWith(future.takeResult());
             }
         } catch (...) {
             completion->fail(std::current_exception());
         }
-    });
-    // A cancel that nobody follows with finish() must still end the wait.
-    QObject::connect(watcher, &QFutureWatcherBase::canceled, watcher, [watcher, completion] {
-        if (isCancelledWithoutError(QFuture<void>(watcher->future()))) {
-            completion->cancel();
-            watcher->deleteLater(); // such a future may never say finished
+    };
+    auto *watch
+        = FutureWatch::watch(QFuture<void>(future), nullptr, FutureWatch::Delivery::Direct, true, std::move(complete));
+    completion->setWatcher(watch);
+}
+
+//! What a completion filled from \a R yields: T for QFuture<T> and QCoro::Task<T>, else R.
+template<typename R> struct Awaited
+{
+    using Type = R;
+};
+template<typename T> struct Awaited<QFuture<T>>
+{
+    using Type = T;
+};
+template<typename T> struct Awaited<QCoro::Task<T>>
+{
+    using Type = T;
+};
+
+template<typename F> using AwaitedResultOf = typename Awaited<ResultType<std::invoke_result_t<F &>>>::Type;
+
+/*!
+  The one place that tells a future, a task, void and a value apart: calls
+  \a f and completes \a completion from what it returns. A QFuture or a
+  QCoro::Task is awaited (observed from the calling thread, whose event loop
+  must run); a value or void completes it at once; an exception fails it.
+  Returns false when \a f threw.
+*/
+template<typename F, typename V>
+bool completeFromCall(F &&f, const std::shared_ptr<CompletionOf<V>> &completion) noexcept
+{
+    using R = ResultType<std::invoke_result_t<F &>>;
+    try {
+        if constexpr (IsTask<R>::value) {
+            if constexpr (std::is_lvalue_reference_v<F>) {
+                observeTask(std::invoke(f), completion); // the caller keeps f alive until it is done
+            } else {
+                // A coroutine lambda's captures live in the lambda object, not in
+                // its frame: keep the callable alive until the task finishes.
+                auto callable = std::make_shared<std::decay_t<F>>(std::forward<F>(f));
+                observeTask(std::invoke(*callable), completion, callable);
+            }
+        } else if constexpr (IsQFuture<R>::value) {
+            observeFuture(std::invoke(f), completion);
+        } else if constexpr (std::is_void_v<R>) {
+            std::invoke(f);
+            completion->succeedWith();
+        } else {
+            completion->succeedWith(std::invoke(f));
         }
-    });
-    completion->setWatcher(watcher);
-    watcher->setFuture(std::move(future));
+        return true;
+    } catch (...) {
+        completion->fail(std::current_exception());
+        return false;
+    }
 }
 
 //! Starts the awaitable \a value (a QFuture<T> or QCoro::Task<T>) into a completion; returns it.
 template<typename V>
 auto observe(V value)
 {
-    if constexpr (IsTask<V>::value) {
-        using T = typename IsTask<V>::ValueType;
-        auto completion = std::make_shared<CompletionOf<T>>();
-        observeTask(std::move(value), completion);
-        return completion;
-    } else {
-        using T = typename IsQFuture<V>::ValueType;
-        auto completion = std::make_shared<CompletionOf<T>>();
-        observeFuture(std::move(value), completion);
-        return completion;
-    }
+    auto completion = std::make_shared<CompletionOf<typename Awaited<V>::Type>>();
+    completeFromCall([value = std::move(value)]() mutable { return std::move(value); }, completion);
+    return completion;
 }
 
 } // namespace QtOffload::detail

@@ -65,31 +65,10 @@ public:
             completion->waitInEventLoop();
             return completion->take();
         } else {
-            using R = detail::ResultType<std::invoke_result_t<F &>>;
-            if constexpr (detail::IsQFuture<R>::value || detail::IsTask<R>::value) {
-                using T = typename std::conditional_t<detail::IsQFuture<R>::value, detail::IsQFuture<R>, detail::IsTask<R>>::ValueType;
-                auto completion = std::make_shared<detail::CompletionOf<T>>();
-                callInEventLoop([&f, completion] {
-                    if constexpr (detail::IsTask<R>::value)
-                        detail::observeTask(std::invoke(f), completion);
-                    else
-                        detail::observeFuture(std::invoke(f), completion);
-                }, completion);
-                completion->waitInEventLoop();
-                return completion->take();
-            } else {
-                auto completion = std::make_shared<detail::CompletionOf<R>>();
-                callInEventLoop([&f, completion] {
-                    if constexpr (std::is_void_v<R>) {
-                        std::invoke(f);
-                        completion->succeedWith();
-                    } else {
-                        completion->succeedWith(std::invoke(f));
-                    }
-                }, completion);
-                completion->waitInEventLoop();
-                return completion->take();
-            }
+            auto completion = std::make_shared<detail::CompletionOf<detail::AwaitedResultOf<F>>>();
+            callInEventLoop([&f, completion] { detail::completeFromCall(f, completion); }, completion);
+            completion->waitInEventLoop();
+            return completion->take();
         }
     }
 

@@ -1,24 +1,24 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include <QtOffload/channel.h>
 #include <QtOffload/executor.h>
+#include <QtOffload/impl/chunkbuffer.h>
+#include <QtOffload/impl/deliverylane.h>
 
-#include <QtCore/QElapsedTimer>
 #include <QtCore/QObject>
 #include <QtCore/QPointer>
 #include <QtCore/QVariant>
 
-#include <qcoro/qcorogenerator.h>
-
-#include <coroutine>
-#include <deque>
 #include <functional>
-#include <iterator>
+#include <limits>
+#include <memory>
 #include <optional>
-#include <tuple>
+#include <type_traits>
 
 namespace QtOffload {
+
+//! maxSize for a generator whose buffer may grow without limit. Must be asked for by name.
+inline constexpr qsizetype Unbounded = std::numeric_limits<qsizetype>::max();
 
 /*!
   The producer's end of a generator, for push-style producers
@@ -28,7 +28,10 @@ template<typename T>
 class Sink
 {
 public:
-    explicit Sink(detail::Channel<T> *channel) noexcept : m_channel(channel) {}
+    explicit Sink(detail::ChunkBuffer<T> *buffer) noexcept
+        : m_buffer(buffer)
+    {
+    }
     Sink(const Sink &) = delete;
     Sink &operator=(const Sink &) = delete;
 
@@ -37,35 +40,52 @@ public:
       (backpressure). Returns false once the consumer has closed the
       generator: the producer should return then.
     */
-    bool yield(T value) { return m_channel->push(std::move(value)); }
-    bool isClosed() const { return m_channel->isClosed(); }
+    bool yield(T value) { return m_buffer->push(std::move(value)); }
+    bool isClosed() const { return m_buffer->isClosed(); }
 
 private:
-    detail::Channel<T> *m_channel;
+    detail::ChunkBuffer<T> *m_buffer;
 };
 
+class QtGeneratorPrivate;
+
 /*!
-  The consumer side of a generator: a QObject living in the thread that
-  consumes it (its owner thread), where every signal is emitted.
+  A generator: chunks from a blocking producer on a worker, delivered to the
+  thread that owns this QObject (its owner thread), where every signal is
+  emitted. A chunk goes: the producer's Sink::yield() pushes it into the
+  chunk buffer (at most maxSize chunks; the producer blocks while it is
+  full) -> the owner thread's delivery lane is woken -> a lane turn delivers
+  it (typed handler, chunkReady, or a waiting next()) -> its room is released
+  to the producer.
 
   The producer starts lazily: at the first next() of the typed handle, or at
-  the first event-loop turn after construction if chunkReady (or a typed
-  handler) is connected by then — or as soon as one gets connected later.
-  Connecting right after creating the generator never misses a chunk, and
-  chunks are never delivered to nobody: with no consumer they wait in the
-  bounded buffer.
+  the owner thread's first delivery turn after construction if chunkReady
+  (or a typed handler) is connected by then, or as soon as one gets
+  connected later. Connecting right after creating the generator never
+  misses a chunk, and chunks are never delivered to nobody: with no consumer
+  they wait in the bounded buffer.
+
+  Delivery turns are bounded in time (2 ms by default; see deliverylane.h):
+  the clock is read after every chunk, and the owner thread's timers and
+  posted events run between turns, so neither a fast producer nor a slow
+  chunkReady() handler freezes a GUI.
+
+  chunkReady() carries the chunk as a QVariant, so it needs a copyable chunk
+  type. For a move-only one (std::unique_ptr<T>...) use the typed handle's
+  onChunk() or next(); connecting to chunkReady reports errorOccurred() and
+  closes the generator instead of losing its chunks silently.
 
   The buffered property follows the buffer while chunks are pushed to
   chunkReady/onChunk; in pull mode (next()) it is refreshed at each next().
 
   Signals, in order: chunkReady() for each chunk, then finished(); when the
-  producer throws, errorOccurred() then finished(). One delivery turn takes
-  about 2 ms at most, then yields to the event loop, so a fast producer
-  cannot freeze the GUI.
+  producer throws, errorOccurred() then finished().
 
-  Destroying it closes it. Usable from QML (see registerQmlTypes()).
+  Destroying it closes it. Its deliveries go to the lane of the thread it was
+  created in: create it in the thread that consumes it, and do not
+  moveToThread() it. Usable from QML (see registerQmlTypes()).
 */
-class QTOFFLOAD_EXPORT QtGenerator : public QObject
+class QTOFFLOAD_EXPORT QtGenerator : public QObject, private detail::LaneClient
 {
     Q_OBJECT
     Q_PROPERTY(bool running READ isRunning NOTIFY runningChanged)
@@ -77,12 +97,12 @@ public:
     ~QtGenerator() override;
 
     //! True from the producer's start until finished() was emitted.
-    bool isRunning() const noexcept { return m_running; }
+    bool isRunning() const noexcept;
     qsizetype maxSize() const noexcept;
     //! Chunks produced and not yet delivered.
     qsizetype buffered() const;
     //! True once finished() was emitted.
-    bool isDone() const noexcept { return m_done; }
+    bool isDone() const noexcept;
 
     /*!
       Closes the generator: the producer's next yield returns false (a
@@ -103,215 +123,72 @@ Q_SIGNALS:
     void bufferedChanged(qsizetype buffered);
 
 protected:
-    QtGenerator(std::shared_ptr<detail::ChannelBase> channel, Executor executor, detail::JobPtr producer,
-                QObject *parent);
+    /*!
+      For TypedGenerator<T>. \a unsendableChunkType is the chunk type when
+      chunkReady cannot carry it (not copyable into a QVariant), else null.
+    */
+    QtGenerator(std::shared_ptr<detail::ChunkBufferBase> buffer, Executor executor, detail::JobPtr producer,
+                const std::type_info *unsendableChunkType, QObject *parent);
 
-    bool event(QEvent *event) override;
     void connectNotify(const QMetaMethod &signal) override;
 
-    // --- what the typed handle provides ---
-    //! Moves buffered chunks into the consumer-side queue; returns how many are queued there now.
-    virtual qsizetype refillPending() = 0;
-    virtual bool hasPending() const = 0;
-    virtual qsizetype pendingCount() const = 0;
-    //! Delivers the first queued chunk (typed handler and chunkReady). May delete this.
-    virtual void deliverPending() = 0;
-    virtual void dropPending() = 0;
-    virtual bool hasTypedHandler() const = 0;
-    enum class NextState { NoneWaiting, Resumed, StillWaiting };
-    //! If a next() is suspended, tries to complete and resume it.
-    virtual NextState completePendingNext() = 0;
+    //! The one typed step: take one chunk and hand it out. False when none was buffered. May delete this.
+    virtual bool deliverChunk() = 0;
 
-    // --- shared machinery for the typed handle ---
-    void startIfNeeded();
+    // For the typed handle, on the owner thread.
     bool wantsChunkReady() const;
-    //! Accounts one delivered chunk against maxSize (released in small batches).
-    void chunkDelivered();
-    //! Emits errorOccurred()/finished() once the end is reached and nothing is queued; returns the end.
-    detail::ChannelBase::End finishIfEnded();
-    void postDrain();
-    void emitBufferedIfChanged();
-
-    bool m_pullMode = false;
+    //! Starts the producer if it has not started yet.
+    void startIfNeeded();
+    //! A typed handler was set (null \a receiver: lives as long as the generator).
+    void setHandlerReceiver(QObject *receiver);
+    bool hasHandler() const;
+    //! From now on chunks go only to next(); \a waiting: a next() is suspended and wants the coming chunk.
+    void setNextWaiting(bool waiting);
+    //! After a chunk was taken: keeps buffered up to date.
+    void chunkTaken();
+    /*!
+      If the stream is over, emits errorOccurred()/finished() once and returns
+      its end. Call it when the buffer was found empty. May delete this.
+    */
+    detail::ChunkBufferBase::End finishIfEnded();
 
 private:
-    void drain();
-    void flushReleases();
+    bool deliverOne() override;
+    bool hasConsumer() const;
     void setRunning(bool running);
+    void emitBufferedIfChanged();
 
-    std::shared_ptr<detail::ChannelBase> m_channel;
-    Executor m_executor;
-    detail::JobPtr m_producer;
-    qsizetype m_releaseStep = 1;
-    qsizetype m_unreleased = 0;
-    qsizetype m_lastBuffered = 0;
-    bool m_started = false;
-    bool m_firstTurnSeen = false;
-    bool m_running = false;
-    bool m_done = false;
-    bool m_errorReported = false;
-    QFuture<void> m_closeFuture;
-    bool m_closed = false;
+    Q_DECLARE_PRIVATE(QtGenerator)
+    std::unique_ptr<QtGeneratorPrivate> d_ptr;
 };
 
 template<typename T>
 class TypedGenerator;
 
 namespace detail {
+//! Whether chunkReady() can carry a T: QVariant::fromValue() copies it.
+template<typename T> inline constexpr bool ChunkReadyCarries = std::is_copy_constructible_v<T>;
 
-//! Runs a producer body on a worker and reports to the channel.
-template<typename T, typename Body>
-class ProducerJob final : public Job
+//! Nothing for chunks a QVariant can carry; otherwise what makes naming chunkReady on the typed handle fail to build.
+template<typename T, bool = ChunkReadyCarries<T>> struct ChunkReadyGuard
 {
-public:
-    ProducerJob(std::shared_ptr<Channel<T>> channel, Body body)
-        : m_channel(std::move(channel)), m_body(std::move(body)), m_context(Context::capture())
+};
+template<typename T> struct ChunkReadyGuard<T, false>
+{
+    // The deduced return type makes `&TypedGenerator<T>::chunkReady` instantiate the body.
+    static auto chunkReady(const QVariant &)
     {
+        static_assert(ChunkReadyCarries<T>,
+                      "QtOffload: chunkReady carries each chunk in a QVariant, which needs a copyable chunk type; "
+                      "take move-only chunks with onChunk() or co_await next()");
     }
-
-    JobOutcome run() noexcept override
-    {
-        if (!m_channel->producerStarting()) {
-            m_channel->producerFinished({});
-            return JobOutcome::Cancelled;
-        }
-        std::exception_ptr error;
-        {
-            ContextScope scope(m_context);
-            try {
-                // Destroyed before producerFinished(): close()'s future means the
-                // producer's state (files, coroutine frame) is gone too.
-                Body body = std::move(m_body);
-                Sink<T> sink(m_channel.get());
-                std::invoke(body, sink);
-            } catch (...) {
-                error = std::current_exception();
-            }
-        }
-        m_channel->producerFinished(error);
-        return error ? JobOutcome::Failed : JobOutcome::Succeeded;
-    }
-
-    void cancel() noexcept override
-    {
-        m_channel->producerFinished(
-            std::make_exception_ptr(ShutdownError("QtOffload: the executor shut down before the generator's producer started")));
-    }
-
-private:
-    std::shared_ptr<Channel<T>> m_channel;
-    Body m_body;
-    Context m_context;
 };
 
-template<typename T>
-struct IsQCoroGenerator : std::false_type {};
-template<typename T>
-struct IsQCoroGenerator<QCoro::Generator<T>> : std::true_type
-{
-    using ValueType = std::remove_cvref_t<T>;
-};
-
-//! The parameter list of a non-generic callable (function, function pointer, member-less functor).
-template<typename F, typename = void>
-struct CallableSignature { static constexpr bool known = false; };
-template<typename R, typename... A>
-struct CallableSignature<R (*)(A...)> { static constexpr bool known = true; using Params = std::tuple<A...>; };
-template<typename R, typename... A>
-struct CallableSignature<R (*)(A...) noexcept> : CallableSignature<R (*)(A...)> {};
-template<typename R, typename... A>
-struct CallableSignature<R(A...)> : CallableSignature<R (*)(A...)> {};
-template<typename R, typename C, typename... A>
-struct CallableSignature<R (C::*)(A...)> : CallableSignature<R (*)(A...)> {};
-template<typename R, typename C, typename... A>
-struct CallableSignature<R (C::*)(A...) const> : CallableSignature<R (*)(A...)> {};
-template<typename R, typename C, typename... A>
-struct CallableSignature<R (C::*)(A...) noexcept> : CallableSignature<R (*)(A...)> {};
-template<typename R, typename C, typename... A>
-struct CallableSignature<R (C::*)(A...) const noexcept> : CallableSignature<R (*)(A...)> {};
-template<typename F>
-struct CallableSignature<F, std::void_t<decltype(&F::operator())>> : CallableSignature<decltype(&F::operator())> {};
-
-template<typename P>
-struct SinkParam { using ValueType = void; };
-template<typename T>
-struct SinkParam<Sink<T> &> { using ValueType = T; };
-
-//! T when F's first parameter is Sink<T>&, else void.
-template<typename F, bool = CallableSignature<F>::known>
-struct SinkValueOf { using Type = void; };
-template<typename F>
-struct SinkValueOf<F, true>
-{
-    using Params = typename CallableSignature<F>::Params;
-    using Type = typename std::conditional_t<(std::tuple_size_v<Params> > 0),
-                                             SinkParam<std::tuple_element_t<0, std::conditional_t<(std::tuple_size_v<Params> > 0), Params, std::tuple<void>>>>,
-                                             SinkParam<void>>::ValueType;
-};
-
-template<typename T, typename Fn, typename... Args>
-struct SinkInvocable : std::is_invocable<Fn &, Sink<T> &, std::decay_t<Args> &&...> {};
-template<typename Fn, typename... Args>
-struct SinkInvocable<void, Fn, Args...> : std::false_type {};
-
-/*!
-  Turns any accepted producer into a body `void(Sink<T>&)`: a push-style
-  sink function, a function returning QCoro::Generator<T>, or a function
-  returning any range (iterated in the worker). \a Explicit, when not void,
-  names T; otherwise it is deduced.
-*/
-template<typename Explicit, typename F, typename... Args>
-auto makeProducerBody(F &&f, Args &&...args)
-{
-    using Fn = std::decay_t<F>;
-    using SinkT = std::conditional_t<std::is_void_v<Explicit>, typename SinkValueOf<Fn>::Type, Explicit>;
-    if constexpr (SinkInvocable<SinkT, Fn, Args...>::value) {
-        auto body = [f = std::forward<F>(f), tuple = std::make_tuple(std::forward<Args>(args)...)](Sink<SinkT> &sink) mutable {
-            std::apply([&](auto &&...unpacked) { std::invoke(f, sink, std::move(unpacked)...); }, std::move(tuple));
-        };
-        return std::pair<std::type_identity<SinkT>, decltype(body)>({}, std::move(body));
-    } else {
-        auto bound = bindArguments(std::forward<F>(f), std::forward<Args>(args)...);
-        using R = ResultType<decltype(bound())>;
-        if constexpr (IsQCoroGenerator<R>::value) {
-            using T = std::conditional_t<std::is_void_v<Explicit>, typename IsQCoroGenerator<R>::ValueType, Explicit>;
-            auto body = [bound = std::move(bound)](Sink<T> &sink) mutable {
-                // Built in place, never moved: QCoro 0.8's Generator move leaves a handle behind.
-                R generator = bound();
-                for (auto &&value : generator) {
-                    if (!sink.yield(T(std::move(value))))
-                        return;
-                }
-            };
-            return std::pair<std::type_identity<T>, decltype(body)>({}, std::move(body));
-        } else {
-            static_assert(std::ranges::input_range<R>,
-                          "QtOffload: a producer must take Sink<T>& first, return QCoro::Generator<T>, or return a range");
-            using T = std::conditional_t<std::is_void_v<Explicit>, std::remove_cvref_t<std::ranges::range_value_t<R>>, Explicit>;
-            auto body = [bound = std::move(bound)](Sink<T> &sink) mutable {
-                R range = bound();
-                for (auto &&value : range) {
-                    if constexpr (std::is_lvalue_reference_v<decltype(value)>
-                                  && !std::is_const_v<std::remove_reference_t<decltype(value)>>) {
-                        if (!sink.yield(T(std::move(value))))
-                            return;
-                    } else {
-                        if (!sink.yield(T(value)))
-                            return;
-                    }
-                }
-            };
-            return std::pair<std::type_identity<T>, decltype(body)>({}, std::move(body));
-        }
-    }
-}
-
+template<typename T> class NextChunk;
+template<typename T> class ChunkIterator;
+template<typename T> class AdvanceChunk;
 //! QTOFFLOAD_ITERABLE_MAX_SIZE, or 1024.
 QTOFFLOAD_EXPORT qsizetype defaultIterableMaxSize();
-
-template<typename T>
-class NextChunk;
-
 } // namespace detail
 
 /*!
@@ -319,34 +196,28 @@ class NextChunk;
 
   Pull them with `co_await gen->next()` (QCoro), which returns
   std::optional<T> (empty at the end) and rethrows the producer's exception;
-  or push them to a handler with onChunk(). All on the owner thread.
+  iterate with `QCORO_FOREACH(const T &chunk, *gen)`; or push them to a
+  handler with onChunk(). All on the owner thread.
 */
-template<typename T>
-class TypedGenerator : public QtGenerator
+template<typename T> class TypedGenerator : public QtGenerator, private detail::ChunkReadyGuard<T>
 {
 public:
     using value_type = T;
 
     /*!
-      Runs \a body — a callable `void(Sink<T>&)` — on \a executor when the
+      QtGenerator::chunkReady, when a QVariant can carry T. For a move-only T,
+      naming `&TypedGenerator<T>::chunkReady` (in a connect(), say) fails to
+      compile with a message that says to use onChunk() or next(); a
+      connection made through QtGenerator reports errorOccurred() instead.
+    */
+    using std::conditional_t<detail::ChunkReadyCarries<T>, QtGenerator, detail::ChunkReadyGuard<T>>::chunkReady;
+
+    /*!
+      Runs \a body, a callable `void(Sink<T>&)`, on \a executor when the
       generator starts. Throws std::invalid_argument for \a maxSize < 0.
     */
-    template<typename Body>
-    TypedGenerator(Executor executor, qsizetype maxSize, Body body, QObject *parent = nullptr)
-        : TypedGenerator(std::make_shared<detail::Channel<T>>(maxSize), std::move(executor), std::move(body), parent)
-    {
-    }
-
-    ~TypedGenerator() override
-    {
-        // A coroutine suspended in next() must not wait for a chunk that can no longer come.
-        if (m_pendingNext) {
-            m_pendingNext->m_error = std::make_exception_ptr(
-                ShutdownError("QtOffload: the generator was destroyed while a next() was waiting"));
-            auto next = std::exchange(m_pendingNext, nullptr);
-            next->m_handle.resume();
-        }
-    }
+    template<typename Body> TypedGenerator(Executor executor, qsizetype maxSize, Body body, QObject *parent = nullptr);
+    ~TypedGenerator() override;
 
     /*!
       An awaitable for the next chunk: `while (auto chunk = co_await gen->next())`.
@@ -358,183 +229,54 @@ public:
       optional used directly as a condition): bind it first, as in
       `auto chunk = co_await gen->next(); if (chunk)` or the while loop above.
     */
-    detail::NextChunk<T> next() { return detail::NextChunk<T>(this); }
+    [[nodiscard]] detail::NextChunk<T> next() { return detail::NextChunk<T>(this); }
+
+    /*!
+      For QCORO_FOREACH (`QCORO_FOREACH(const T &chunk, *gen) { ... }`):
+      co_await begin() gives an iterator at the first chunk (or end()), and
+      co_await ++it moves it on; the producer's exception is rethrown there.
+      Pull mode, like next().
+    */
+    [[nodiscard]] detail::AdvanceChunk<T> begin();
+    [[nodiscard]] detail::ChunkIterator<T> end() noexcept;
 
     /*!
       Calls \a handler(const T &) on the owner thread for each chunk, in
-      order, as long as \a receiver lives. Counts as a consumer for the lazy
-      start, like a connection to chunkReady.
+      order, as long as \a receiver lives (null: as long as the generator).
+      Counts as a consumer for the lazy start, like a connection to
+      chunkReady. Works for move-only chunk types.
     */
-    template<typename Handler>
-    void onChunk(QObject *receiver, Handler handler)
-    {
-        m_handlerReceiver = receiver;
-        m_hasReceiver = receiver != nullptr;
-        m_handler = std::move(handler);
-        if (!m_pullMode)
-            postDrain();
-    }
+    template<typename Handler> void onChunk(QObject *receiver, Handler handler);
 
 protected:
-    qsizetype refillPending() override
-    {
-        channel()->takeAll(m_pending);
-        return qsizetype(m_pending.size());
-    }
-    bool hasPending() const override { return !m_pending.empty(); }
-    qsizetype pendingCount() const override { return qsizetype(m_pending.size()); }
-    void deliverPending() override
-    {
-        T chunk = std::move(m_pending.front());
-        m_pending.pop_front();
-        chunkDelivered();
-        emitChunk(chunk);
-    }
-    void dropPending() override { m_pending.clear(); }
-    bool hasTypedHandler() const override { return bool(m_handler) && (!m_hasReceiver || m_handlerReceiver); }
-    NextState completePendingNext() override
-    {
-        if (!m_pendingNext)
-            return NextState::NoneWaiting;
-        if (!m_pendingNext->tryComplete())
-            return NextState::StillWaiting;
-        auto next = std::exchange(m_pendingNext, nullptr);
-        next->m_handle.resume(); // may destroy this
-        return NextState::Resumed;
-    }
+    bool deliverChunk() override;
 
 private:
     friend class detail::NextChunk<T>;
+    friend class detail::AdvanceChunk<T>;
+    friend class detail::ChunkIterator<T>;
 
     template<typename Body>
-    TypedGenerator(std::shared_ptr<detail::Channel<T>> channel, Executor executor, Body body, QObject *parent)
-        : QtGenerator(channel, std::move(executor),
-                      std::make_unique<detail::ProducerJob<T, Body>>(channel, std::move(body)), parent)
-        , m_channel(std::move(channel))
-    {
-    }
+    TypedGenerator(std::shared_ptr<detail::ChunkBuffer<T>> buffer, Executor executor, Body body, QObject *parent);
+    void handOut(const T &chunk);
+    //! Pull: takes the next chunk into \a out, or tells the end. False: nothing yet.
+    bool tryTakeNext(std::optional<T> &out, std::exception_ptr &error);
 
-    detail::Channel<T> *channel() const { return m_channel.get(); }
-
-    void emitChunk(const T &chunk)
-    {
-        QPointer<QObject> self(this);
-        if (hasTypedHandler()) {
-            m_handler(chunk);
-            if (!self)
-                return;
-        }
-        if (wantsChunkReady()) {
-            if constexpr (std::is_copy_constructible_v<T>)
-                Q_EMIT chunkReady(QVariant::fromValue(chunk));
-        }
-    }
-
-    // Pull path, used by NextChunk on the owner thread.
-    bool tryTakeNext(std::optional<T> &out, std::exception_ptr &error)
-    {
-        m_pullMode = true;
-        startIfNeeded();
-        if (m_pending.empty())
-            refillPending();
-        if (!m_pending.empty()) {
-            out.emplace(std::move(m_pending.front()));
-            m_pending.pop_front();
-            chunkDelivered();
-            QPointer<QObject> self(this);
-            emitBufferedIfChanged(); // pull mode refreshes buffered at each next()
-            if (self && wantsChunkReady())
-                emitChunk(*out);
-            return true;
-        }
-        const auto end = finishIfEnded();
-        if (end.reached) {
-            if (end.error && !m_errorRethrown) {
-                m_errorRethrown = true;
-                error = end.error;
-            }
-            return true;
-        }
-        return false;
-    }
-
-    std::shared_ptr<detail::Channel<T>> m_channel;
-    std::deque<T> m_pending;
+    std::shared_ptr<detail::ChunkBuffer<T>> m_buffer;
     std::function<void(const T &)> m_handler;
-    QPointer<QObject> m_handlerReceiver;
-    bool m_hasReceiver = false;
     bool m_errorRethrown = false;
-    detail::NextChunk<T> *m_pendingNext = nullptr;
+    detail::NextChunk<T> *m_waitingNext = nullptr;
+    std::optional<T> m_current; // the chunk a QCORO_FOREACH iterator is at
 };
 
-namespace detail {
+template<typename T> class IteratorWrapper;
+template<typename T> class IteratorWrapperSeparate;
 
-template<typename T>
-class NextChunk
-{
-public:
-    explicit NextChunk(TypedGenerator<T> *generator) : m_generator(generator) {}
+} // namespace QtOffload
 
-    bool await_ready() { return tryComplete(); }
-    void await_suspend(std::coroutine_handle<> handle)
-    {
-        if (m_generator->m_pendingNext)
-            throw std::logic_error("QtOffload: only one next() may wait on a generator at a time");
-        m_handle = handle;
-        m_generator->m_pendingNext = this;
-        m_generator->postDrain();
-    }
-    std::optional<T> await_resume()
-    {
-        if (m_error)
-            std::rethrow_exception(m_error);
-        return std::move(m_value);
-    }
+#include <QtOffload/impl/generator_impl.h>
 
-private:
-    friend class TypedGenerator<T>;
-    bool tryComplete() { return m_generator->tryTakeNext(m_value, m_error); }
-
-    TypedGenerator<T> *m_generator;
-    std::coroutine_handle<> m_handle;
-    std::optional<T> m_value;
-    std::exception_ptr m_error;
-};
-
-template<typename Explicit, typename F, typename... Args>
-auto makeGenerator(const Executor &executor, qsizetype maxSize, F &&f, Args &&...args)
-{
-    auto [tag, body] = makeProducerBody<Explicit>(std::forward<F>(f), std::forward<Args>(args)...);
-    using T = typename decltype(tag)::type;
-    return std::make_unique<TypedGenerator<T>>(executor, maxSize, std::move(body));
-}
-
-//! What threadedIterable() returns: calling it creates a generator.
-template<typename Explicit, typename Fn>
-class IterableCall
-{
-public:
-    IterableCall(Executor executor, Fn fn, qsizetype maxSize)
-        : m_executor(std::move(executor)), m_fn(std::move(fn)), m_maxSize(maxSize)
-    {
-        if (maxSize < 0)
-            throw std::invalid_argument("QtOffload::threadedIterable: maxSize must be >= 0 (use QtOffload::Unbounded for no limit)");
-    }
-
-    template<typename... Args>
-    [[nodiscard("dropping the generator closes it at once")]]
-    auto operator()(Args &&...args) const
-    {
-        return makeGenerator<Explicit>(m_executor, m_maxSize, m_fn, std::forward<Args>(args)...);
-    }
-
-private:
-    Executor m_executor;
-    Fn m_fn;
-    qsizetype m_maxSize;
-};
-
-} // namespace detail
+namespace QtOffload {
 
 /*!
   The seed's IteratorWrapper: a generator whose producer \a f (no

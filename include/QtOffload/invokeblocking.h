@@ -28,28 +28,13 @@ QTOFFLOAD_EXPORT InvokeTarget mainThreadInvokeTarget();
 */
 QTOFFLOAD_EXPORT void postToEventLoop(QThread *thread, JobPtr job);
 
-template<typename R>
-struct Awaited { using Type = R; };
-template<typename T>
-struct Awaited<QFuture<T>> { using Type = T; };
-template<typename T>
-struct Awaited<QCoro::Task<T>> { using Type = T; };
-
-template<typename F>
-using InvokeResult = ResultType<std::invoke_result_t<F &>>;
-
 //! Runs \a f on the calling thread (the target's own thread); futures and tasks are awaited in a nested loop.
-template<typename F>
-auto invokeInline(F &f) -> typename Awaited<InvokeResult<F>>::Type
+template<typename F> AwaitedResultOf<F> invokeInline(F &f)
 {
-    using R = InvokeResult<F>;
-    if constexpr (IsQFuture<R>::value || IsTask<R>::value) {
-        auto completion = observe(std::invoke(f));
-        completion->waitInEventLoop();
-        return completion->take();
-    } else {
-        return std::invoke(f);
-    }
+    auto completion = std::make_shared<CompletionOf<AwaitedResultOf<F>>>();
+    completeFromCall(f, completion);
+    completion->waitInEventLoop();
+    return completion->take();
 }
 
 //! The job invokeBlocking() posts: runs f in the target thread and completes the caller's wait.
@@ -64,31 +49,12 @@ public:
 
     JobOutcome run() noexcept override
     {
-        using R = InvokeResult<F>;
         if ((m_hasContext && !m_context) || !m_completion->beginRun()) {
             m_completion->abandon(); // context destroyed first, or the caller gave up
             return JobOutcome::Cancelled;
         }
         ContextScope scope(m_snapshot);
-        try {
-            if constexpr (IsTask<R>::value) {
-                // A coroutine lambda's captures live in the lambda object, not in
-                // its frame: keep the callable alive until the task finishes.
-                auto callable = std::make_shared<F>(std::move(m_f));
-                observeTask(std::invoke(*callable), m_completion, callable);
-            } else if constexpr (IsQFuture<R>::value) {
-                observeFuture(std::invoke(m_f), m_completion);
-            } else if constexpr (std::is_void_v<R>) {
-                std::invoke(m_f);
-                m_completion->succeedWith();
-            } else {
-                m_completion->succeedWith(std::invoke(m_f));
-            }
-        } catch (...) {
-            m_completion->fail(std::current_exception());
-            return JobOutcome::Failed;
-        }
-        return JobOutcome::Succeeded;
+        return completeFromCall(std::move(m_f), m_completion) ? JobOutcome::Succeeded : JobOutcome::Failed;
     }
 
     void cancel() noexcept override { m_completion->abandon(); }
@@ -102,10 +68,9 @@ private:
 };
 
 template<typename F>
-auto invokeBlockingOn(const InvokeTarget &target, F f, std::chrono::milliseconds timeout)
-    -> typename Awaited<InvokeResult<F>>::Type
+auto invokeBlockingOn(const InvokeTarget &target, F f, std::chrono::milliseconds timeout) -> AwaitedResultOf<F>
 {
-    using V = typename Awaited<InvokeResult<F>>::Type;
+    using V = AwaitedResultOf<F>;
     if (QThread::currentThread() == target.thread)
         return invokeInline(f);
 

@@ -1,11 +1,9 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include <QtOffload/qtoffloadglobal.h>
+#include <QtOffload/impl/futurewatch.h>
 
 #include <QtCore/QFuture>
-#include <QtCore/QFutureWatcher>
-#include <QtCore/QThread>
 
 #include <exception>
 #include <functional>
@@ -39,9 +37,13 @@ QTOFFLOAD_EXPORT void warnNotDelivered(const QFutureInterfaceBase &future) noexc
   - the result (T), or nothing for QFuture<void>: called only when the job
     succeeded; a failure or a cancellation is reported with qWarning instead.
 
+  \a f runs on \a context's thread, in a turn of its delivery lane (see
+  deliverylane.h): thousands of results finishing at once are handed out
+  a budget at a time, and the thread's timers run between the turns.
+
   If \a context is destroyed first, \a f is never called. Throws
-  std::invalid_argument if \a context is null. Thread: any; \a f runs on
-  \a context's thread, whose event loop must run.
+  std::invalid_argument if \a context is null. Thread: any; \a context's
+  thread must run an event loop.
 */
 template<typename T, typename F>
 void whenFinished(const QFuture<T> &future, QObject *context, F &&f)
@@ -56,29 +58,19 @@ void whenFinished(const QFuture<T> &future, QObject *context, F &&f)
     if (!context)
         throw std::invalid_argument("QtOffload::whenFinished: the context object is null");
 
-    auto *watcher = new QFutureWatcher<T>();
-    watcher->moveToThread(context->thread());
-    QObject::connect(context, &QObject::destroyed, watcher, &QObject::deleteLater);
-    QObject::connect(watcher, &QFutureWatcherBase::finished, context,
-                     [watcher, f = std::forward<F>(f)]() mutable {
-                         watcher->deleteLater();
-                         const QFuture<T> finished = watcher->future();
-                         if constexpr (takesFuture) {
-                             std::invoke(f, finished);
-                         } else if (finished.isCanceled()) {
-                             detail::warnNotDelivered(QFutureInterfaceBase::get(finished));
-                         } else if constexpr (std::is_void_v<T>) {
-                             std::invoke(f);
-                         } else {
-                             std::invoke(f, finished.result());
-                         }
-                     });
-    if (QThread::currentThread() == context->thread()) {
-        watcher->setFuture(future);
-    } else {
-        // A QObject is set up in its own thread; the watcher reports there anyway.
-        QMetaObject::invokeMethod(watcher, [watcher, future] { watcher->setFuture(future); }, Qt::QueuedConnection);
-    }
+    auto deliver = [future, f = std::forward<F>(f)](detail::FutureEnd) mutable {
+        if constexpr (takesFuture) {
+            std::invoke(f, future);
+        } else if (future.isCanceled()) {
+            detail::warnNotDelivered(QFutureInterfaceBase::get(future));
+        } else if constexpr (std::is_void_v<T>) {
+            std::invoke(f);
+        } else {
+            std::invoke(f, future.result());
+        }
+    };
+    detail::FutureWatch::watch(QFuture<void>(future), context, detail::FutureWatch::Delivery::ThroughLane, false,
+                               std::move(deliver));
 }
 
 } // namespace QtOffload

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// Implementation detail of QtOffload: do not include directly.
+//
+// The chunk buffer between a generator's producer (a worker) and its
+// consumer (the generator, on its owner thread). The whole flow of a chunk,
+// push -> wake -> lane -> deliver -> release, is in src/generator.cpp.
+
+#include <QtOffload/errors.h>
+
+#include <QtCore/QFuture>
+#include <QtCore/QFutureInterface>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <optional>
+
+namespace QtOffload::detail {
+
+class LaneClient;
+
+class QTOFFLOAD_EXPORT ChunkBufferBase
+{
+public:
+    //! Where the producer is. Chunks may still be buffered in Returned.
+    enum class State {
+        NotStarted, //!< the producer has not run yet
+        Producing, //!< the producer runs
+        Returned, //!< the producer returned or threw
+        Closing, //!< closed while the producer runs: it stops at its next yield
+        Closed, //!< closed, and the producer has stopped (or never ran)
+    };
+
+    //! Throws std::invalid_argument for \a maxSize < 0.
+    explicit ChunkBufferBase(qsizetype maxSize);
+    virtual ~ChunkBufferBase();
+    ChunkBufferBase(const ChunkBufferBase &) = delete;
+    ChunkBufferBase &operator=(const ChunkBufferBase &) = delete;
+
+    qsizetype maxSize() const noexcept { return m_maxSize; }
+
+    // --- producer side (worker thread) ---
+    //! False when the buffer was closed before the producer started: it must not run.
+    bool producerStarting();
+    //! The producer returned (\a error null) or threw. Fulfils stopped(); wakes the consumer.
+    void producerFinished(std::exception_ptr error) noexcept;
+    bool isClosed() const;
+
+    // --- consumer side (owner thread) ---
+    //! Wakes go to \a consumer's lane (null: nowhere). Thread-safe against the producer.
+    void setConsumer(LaneClient *consumer);
+    //! Stops the producer at its next yield (waking it if blocked) and drops buffered chunks. Any thread.
+    QFuture<void> close();
+    //! Finishes once the producer has returned (or never will run).
+    QFuture<void> stopped() const;
+
+    struct End
+    {
+        bool reached = false; //!< nothing more will come: closed, or returned with nothing buffered
+        bool producerStopped = false; //!< the producer returned, threw, or never started
+        std::exception_ptr error; //!< what the producer threw, if anything
+    };
+    //! Whether the stream is over. While the producer runs, its next push or its end wakes the consumer.
+    End end();
+    //! Chunks pushed and not yet handed out. Thread: the consumer's.
+    qsizetype bufferedCount() const noexcept;
+    State state() const;
+
+protected:
+    // The typed buffer's push() and take() go around its two deques with these.
+    //! With m_mutex held: the producer may push one chunk. Blocks while full; false once closed.
+    bool waitForRoomLocked(std::unique_lock<std::mutex> &lock);
+    //! With m_mutex held, after the push: wakes the consumer; a hand-off (maxSize 0) waits until taken.
+    bool pushedLocked(std::unique_lock<std::mutex> &lock);
+    //! With m_mutex held: the consumer moved \a count chunks out (0: there were none; the next push wakes it).
+    void takenLocked(qsizetype count);
+    //! Consumer: one chunk was handed out; \a lastTaken: none of the taken ones is left.
+    void delivered(bool lastTaken);
+    //! Consumer: \a count taken chunks were dropped because the buffer was closed.
+    void dropped(qsizetype count) noexcept;
+    bool closedForConsumer() const noexcept { return m_closedFlag.load(std::memory_order_acquire); }
+    //! Consumer, before a take that may find nothing: waits a few microseconds for a running producer's next push.
+    void awaitPushBriefly() const noexcept;
+    //! With m_mutex held: drops the pushed chunks; returns how many.
+    virtual qsizetype clearLocked() = 0;
+
+    mutable std::mutex m_mutex;
+
+private:
+    bool stoppedLocked() const { return m_state == State::Returned || m_state == State::Closed; }
+    void wakeConsumerLocked();
+
+    const qsizetype m_maxSize;
+    const qsizetype m_lowWater; // a producer waiting on a full buffer goes on once it drained to this
+    const qsizetype m_releaseStep; // delivered chunks give their room back this many at a time
+    // Guarded by m_mutex:
+    State m_state = State::NotStarted;
+    std::condition_variable m_producerCv;
+    LaneClient *m_consumer = nullptr;
+    bool m_consumerWaiting = false; // the consumer found nothing and waits for a push
+    bool m_producerWaiting = false;
+    // Pushed and not yet released: what maxSize bounds. Read without the lock by the producer's spin.
+    std::atomic<qsizetype> m_outstanding { 0 };
+    quint64 m_takenCount = 0; // for the hand-off
+    std::exception_ptr m_error;
+    QFutureInterface<void> m_stopped;
+    // Written by the producer under m_mutex, read by the consumer without it (buffered).
+    std::atomic<quint64> m_pushedCount { 0 };
+    std::atomic<quint64> m_droppedCount { 0 };
+    // The consumer's thread only:
+    quint64 m_deliveredCount = 0;
+    quint64 m_pushedWhenTaken = 0; // m_pushedCount at the last take from the producer's deque
+    qsizetype m_unreleased = 0;
+    // Read by the consumer at each take: on a line of its own, away from the producer's writes.
+    alignas(64) std::atomic<bool> m_closedFlag { false };
+    std::atomic<bool> m_producing { false }; // the producer runs and is not blocked on a full buffer
+};
+
+/*!
+  The typed chunk buffer. The producer pushes into one deque under the
+  mutex; the consumer moves all of it at once into a second deque that only
+  its thread touches, so a take costs a lock per batch, not per chunk.
+*/
+template<typename T> class ChunkBuffer final : public ChunkBufferBase
+{
+public:
+    using ChunkBufferBase::ChunkBufferBase;
+
+    //! Producer: appends \a value, blocking while the buffer is full. False once closed (the value is dropped).
+    bool push(T &&value)
+    {
+        std::unique_lock lock(m_mutex);
+        if (!waitForRoomLocked(lock))
+            return false;
+        m_pushed.push_back(std::move(value));
+        return pushedLocked(lock);
+    }
+
+    /*!
+      Consumer: moves the oldest chunk to \a out. False when there is none:
+      then the next push (or the end) wakes the consumer.
+    */
+    bool take(std::optional<T> &out)
+    {
+        if (m_taken.empty() || closedForConsumer()) {
+            if (!m_taken.empty()) {
+                dropped(qsizetype(m_taken.size()));
+                m_taken.clear();
+            }
+            awaitPushBriefly();
+            std::lock_guard lock(m_mutex);
+            const qsizetype count = qsizetype(m_pushed.size());
+            m_pushed.swap(m_taken);
+            takenLocked(count);
+            if (count == 0)
+                return false;
+        }
+        out.emplace(std::move(m_taken.front()));
+        m_taken.pop_front();
+        delivered(m_taken.empty());
+        return true;
+    }
+
+private:
+    qsizetype clearLocked() override
+    {
+        const qsizetype count = qsizetype(m_pushed.size());
+        m_pushed.clear();
+        return count;
+    }
+
+    std::deque<T> m_pushed; // guarded by m_mutex
+    std::deque<T> m_taken; // the consumer's thread only
+};
+
+} // namespace QtOffload::detail
