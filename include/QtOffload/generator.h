@@ -72,8 +72,10 @@ class QtGeneratorPrivate;
 
   chunkReady() carries the chunk as a QVariant, so it needs a copyable chunk
   type. For a move-only one (std::unique_ptr<T>...) use the typed handle's
-  onChunk() or next(); connecting to chunkReady reports errorOccurred() and
-  closes the generator instead of losing its chunks silently.
+  onChunk() or next(): naming TypedGenerator<T>::chunkReady does not
+  compile, and a connection made through QtGenerator reports
+  errorOccurred() and closes the generator instead of losing its chunks
+  silently.
 
   The buffered property follows the buffer while chunks are pushed to
   chunkReady/onChunk; in pull mode (next()) it is refreshed at each next().
@@ -99,7 +101,7 @@ public:
     //! True from the producer's start until finished() was emitted.
     bool isRunning() const noexcept;
     qsizetype maxSize() const noexcept;
-    //! Chunks produced and not yet delivered.
+    //! Chunks produced and not yet delivered. Thread: the owner thread.
     qsizetype buffered() const;
     //! True once finished() was emitted.
     bool isDone() const noexcept;
