@@ -113,7 +113,8 @@ bool ChunkBufferBase::waitForRoomLocked(std::unique_lock<std::mutex> &lock)
     if (m_state == State::Producing && m_outstanding >= capacity) {
         m_producing.store(false, std::memory_order_relaxed);
         m_producerWaiting = true;
-        m_producerCv.wait(lock, [this] { return m_state != State::Producing || m_outstanding <= m_lowWater; });
+        // Woken once the consumer has drained to the low water (or paused); may fill up to capacity again.
+        m_producerCv.wait(lock, [&] { return m_state != State::Producing || m_outstanding < capacity; });
         m_producerWaiting = false;
         m_producing.store(m_state == State::Producing, std::memory_order_relaxed);
     }
@@ -186,10 +187,19 @@ void ChunkBufferBase::delivered(bool lastTaken)
     ++m_deliveredCount;
     if (++m_unreleased < m_releaseStep && !lastTaken)
         return;
+    release(m_lowWater);
+}
+
+void ChunkBufferBase::releaseDelivered() { release(capacityFor(m_maxSize) - 1); }
+
+void ChunkBufferBase::release(qsizetype wakeAt)
+{
+    if (m_unreleased == 0)
+        return;
     std::lock_guard lock(m_mutex);
     m_outstanding.store(m_outstanding.load(std::memory_order_relaxed) - m_unreleased, std::memory_order_relaxed);
     m_unreleased = 0;
-    if (m_producerWaiting && m_outstanding <= m_lowWater)
+    if (m_producerWaiting && m_outstanding <= wakeAt)
         m_producerCv.notify_one();
 }
 
@@ -201,17 +211,17 @@ void ChunkBufferBase::dropped(qsizetype count) noexcept
 // the end
 void ChunkBufferBase::producerFinished(std::exception_ptr error) noexcept
 {
-    {
-        std::lock_guard lock(m_mutex);
-        if (stoppedLocked())
-            return;
-        m_state = m_state == State::Closing ? State::Closed : State::Returned;
-        m_producing.store(false, std::memory_order_relaxed);
-        m_error = std::move(error);
-        wakeConsumerLocked();
-    }
-    // Outside m_mutex: a continuation attached to stopped() may call back in.
+    // stopped() first, so a consumer that sees the end sees it finished too;
+    // and outside m_mutex, as a continuation attached to it may call back in.
+    // A second call (closed before it started, then cancelled) does nothing.
     finishFuture(m_stopped);
+    std::lock_guard lock(m_mutex);
+    if (stoppedLocked())
+        return;
+    m_state = m_state == State::Closing ? State::Closed : State::Returned;
+    m_producing.store(false, std::memory_order_relaxed);
+    m_error = std::move(error);
+    wakeConsumerLocked();
 }
 
 bool ChunkBufferBase::isClosed() const
@@ -222,13 +232,13 @@ bool ChunkBufferBase::isClosed() const
 
 QFuture<void> ChunkBufferBase::close()
 {
-    bool stopsNow = false;
+    bool neverStarted = false;
     {
         std::lock_guard lock(m_mutex);
         switch (m_state) {
-        case State::NotStarted: // never started, so it never will: stopped at once
-            m_state = State::Closed;
-            stopsNow = true;
+        case State::NotStarted: // it never will start now: Closing keeps producerStarting() out
+            m_state = State::Closing;
+            neverStarted = true;
             break;
         case State::Producing:
             m_state = State::Closing;
@@ -246,8 +256,8 @@ QFuture<void> ChunkBufferBase::close()
         m_closedFlag.store(true, std::memory_order_release);
         wakeConsumerLocked();
     }
-    if (stopsNow)
-        finishFuture(m_stopped);
+    if (neverStarted)
+        producerFinished({}); // stopped at once: stopped() finishes before the consumer can see the end
     return m_stopped.future();
 }
 
@@ -456,8 +466,12 @@ bool QtGenerator::deliverOne()
         finishIfEnded(); // e.g. closed with nobody awaiting: finished() still comes
         return false;
     }
-    if (d->consumption == QtGeneratorPrivate::Consumption::Push && d->phase == Phase::Running && !hasConsumer())
-        return false; // the consumer left mid-stream: the rest waits for the next one
+    if (d->consumption == QtGeneratorPrivate::Consumption::Push && d->phase == Phase::Running && !hasConsumer()) {
+        // The consumer left mid-stream: the rest waits for the next one, and
+        // the producer may fill the buffer meanwhile.
+        d->buffer->releaseDelivered();
+        return false;
+    }
     QPointer<QtGenerator> self(this);
     if (deliverChunk()) // may destroy this
         return self && d->consumption == QtGeneratorPrivate::Consumption::Push;

@@ -6,6 +6,8 @@
 
 #include <QtOffload/QtOffload>
 
+#include "gate.h"
+
 #include <QtCore/QElapsedTimer>
 #include <QtCore/QEventLoop>
 #include <QtCore/QPointer>
@@ -227,10 +229,14 @@ private Q_SLOTS:
         // Budget 0: every turn delivers one chunk; two streams then alternate.
         setDeliveryBudget(QThread::currentThread(), 0us);
         QCOMPARE(deliveryBudget(QThread::currentThread()), 0us);
-        const auto producer = [](int base) {
-            return [base](Sink<int> &out) {
+        // Both producers push all their chunks before the first one is handed
+        // out, so that both streams are ready in every turn.
+        auto pushedAll = std::make_shared<Gate>();
+        const auto producer = [pushedAll](int base) {
+            return [base, pushedAll](Sink<int> &out) {
                 for (int i = 0; i < 20; ++i)
                     out.yield(base + i);
+                pushedAll->release();
             };
         };
         auto first = threadedIterable(producer(0), 64)();
@@ -238,16 +244,16 @@ private Q_SLOTS:
         QList<int> order;
         QSignalSpy firstDone(first.get(), &QtGenerator::finished);
         QSignalSpy secondDone(second.get(), &QtGenerator::finished);
-        // Each chunk takes a while, so both buffers fill up while the first ones are handed out.
-        first->onChunk(this, [&](const int &v) {
+        bool bothPushed = false;
+        const auto record = [&](const int &v) {
+            if (!bothPushed)
+                bothPushed = pushedAll->tryAcquire(2, waitMs);
             order.append(v);
-            busyFor(200us);
-        });
-        second->onChunk(this, [&](const int &v) {
-            order.append(v);
-            busyFor(200us);
-        });
+        };
+        first->onChunk(this, record);
+        second->onChunk(this, record);
         QTRY_VERIFY_WITH_TIMEOUT(firstDone.size() == 1 && secondDone.size() == 1, waitMs);
+        QVERIFY(bothPushed);
         QCOMPARE(order.size(), 40);
         int switches = 0;
         for (int i = 1; i < order.size(); ++i)

@@ -53,6 +53,8 @@ public:
     // --- consumer side (owner thread) ---
     //! Wakes go to \a consumer's lane (null: nowhere). Thread-safe against the producer.
     void setConsumer(LaneClient *consumer);
+    //! The consumer pauses: the room of every chunk it handed out goes back to the producer now.
+    void releaseDelivered();
     //! Stops the producer at its next yield (waking it if blocked) and drops buffered chunks. Any thread.
     QFuture<void> close();
     //! Finishes once the producer has returned (or never will run).
@@ -93,6 +95,8 @@ protected:
 private:
     bool stoppedLocked() const { return m_state == State::Returned || m_state == State::Closed; }
     void wakeConsumerLocked();
+    //! Gives the delivered chunks' room back; wakes a waiting producer once at most \a wakeAt are outstanding.
+    void release(qsizetype wakeAt);
 
     const qsizetype m_maxSize;
     const qsizetype m_lowWater; // a producer waiting on a full buffer goes on once it drained to this
