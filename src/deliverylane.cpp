@@ -208,17 +208,6 @@ LaneRegistry &registry()
     return *instance;
 }
 
-//! With the registry's mutex held: the lane of \a thread stops waking up, and a new one will be made.
-void retireLocked(QThread *thread)
-{
-    const auto found = registry().lanes.find(thread);
-    if (found == registry().lanes.end())
-        return;
-    const std::shared_ptr<DeliveryLane> lane = found->second;
-    registry().lanes.erase(found);
-    delete lane->detachWaker();
-}
-
 } // namespace
 
 std::shared_ptr<DeliveryLane> laneFor(QThread *thread)
@@ -234,24 +223,11 @@ std::shared_ptr<DeliveryLane> laneFor(QThread *thread)
     auto *waker = new LaneWaker(lane);
     waker->moveToThread(thread);
     QTOFFLOAD_HAPPENS_BEFORE(waker);
-    {
-        // The waker is deleted in its own thread as the thread finishes
-        // (QThread::finished is emitted there), or with a QThread that never ran.
-        QObject::connect(
-            thread, &QThread::finished, waker,
-            [thread] {
-                std::lock_guard lock(registry().mutex);
-                retireLocked(thread);
-            },
-            Qt::DirectConnection);
-        QObject::connect(
-            thread, &QObject::destroyed, waker,
-            [thread] {
-                std::lock_guard lock(registry().mutex);
-                retireLocked(thread);
-            },
-            Qt::DirectConnection);
-    }
+    // The waker is deleted in its own thread as the thread finishes
+    // (QThread::finished is emitted there), or with a QThread that never ran.
+    const auto retire = [thread] { retireLane(thread); };
+    QObject::connect(thread, &QThread::finished, waker, retire, Qt::DirectConnection);
+    QObject::connect(thread, &QObject::destroyed, waker, retire, Qt::DirectConnection);
     lane->waker = waker; // not yet shared: no other thread sees this lane
     return lane;
 }
@@ -259,7 +235,12 @@ std::shared_ptr<DeliveryLane> laneFor(QThread *thread)
 void retireLane(QThread *thread)
 {
     std::lock_guard lock(registry().mutex);
-    retireLocked(thread);
+    const auto found = registry().lanes.find(thread);
+    if (found == registry().lanes.end())
+        return;
+    const std::shared_ptr<DeliveryLane> lane = found->second;
+    registry().lanes.erase(found);
+    delete lane->detachWaker(); // in its own thread, or with a QThread that never ran
 }
 
 LaneClient::LaneClient(QThread *thread)

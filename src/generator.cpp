@@ -211,8 +211,9 @@ void ChunkBufferBase::dropped(qsizetype count) noexcept
 // the end
 void ChunkBufferBase::producerFinished(std::exception_ptr error) noexcept
 {
-    // stopped() first, so a consumer that sees the end sees it finished too;
-    // and outside m_mutex, as a continuation attached to it may call back in.
+    // The stopped future (what close() returns) first, so a consumer that sees
+    // the end sees it finished too; and outside m_mutex, as a continuation
+    // attached to it may call back in.
     // A second call (closed before it started, then cancelled) does nothing.
     finishFuture(m_stopped);
     std::lock_guard lock(m_mutex);
@@ -257,11 +258,9 @@ QFuture<void> ChunkBufferBase::close()
         wakeConsumerLocked();
     }
     if (neverStarted)
-        producerFinished({}); // stopped at once: stopped() finishes before the consumer can see the end
+        producerFinished({}); // stopped at once, the future before the end the consumer sees
     return m_stopped.future();
 }
-
-QFuture<void> ChunkBufferBase::stopped() const { return const_cast<QFutureInterface<void> &>(m_stopped).future(); }
 
 ChunkBufferBase::End ChunkBufferBase::end()
 {
@@ -274,12 +273,6 @@ ChunkBufferBase::End ChunkBufferBase::end()
     end.reached = closed || (m_state == State::Returned && bufferedCount() == 0);
     end.error = closed ? std::exception_ptr() : m_error;
     return end;
-}
-
-ChunkBufferBase::State ChunkBufferBase::state() const
-{
-    std::lock_guard lock(m_mutex);
-    return m_state;
 }
 
 } // namespace detail

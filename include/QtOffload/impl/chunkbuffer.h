@@ -46,7 +46,7 @@ public:
     // --- producer side (worker thread) ---
     //! False when the buffer was closed before the producer started: it must not run.
     bool producerStarting();
-    //! The producer returned (\a error null) or threw. Fulfils stopped(); wakes the consumer.
+    //! The producer returned (\a error null) or threw. Finishes close()'s future; wakes the consumer.
     void producerFinished(std::exception_ptr error) noexcept;
     bool isClosed() const;
 
@@ -57,8 +57,6 @@ public:
     void releaseDelivered();
     //! Stops the producer at its next yield (waking it if blocked) and drops buffered chunks. Any thread.
     QFuture<void> close();
-    //! Finishes once the producer has returned (or never will run).
-    QFuture<void> stopped() const;
 
     struct End
     {
@@ -70,7 +68,6 @@ public:
     End end();
     //! Chunks pushed and not yet handed out. Thread: the consumer's.
     qsizetype bufferedCount() const noexcept;
-    State state() const;
 
 protected:
     // The typed buffer's push() and take() go around its two deques with these.
