@@ -263,7 +263,8 @@ double futureAloneBurst()
     std::vector<QFuture<int>> futures;
     futures.reserve(burstJobs);
     for (int i = 0; i < burstJobs; ++i) {
-        QFutureInterface<int> promise(QFutureInterfaceBase::State(QFutureInterfaceBase::Started | QFutureInterfaceBase::Running));
+        QFutureInterface<int> promise(
+            QFutureInterfaceBase::State(QFutureInterfaceBase::Started | QFutureInterfaceBase::Running));
         promise.reportAndMoveResult(i + 1);
         promise.reportFinished();
         futures.push_back(promise.future());
@@ -283,7 +284,7 @@ double concurrentBurst()
 
 double poolStartBurst(ThreadPool &pool)
 {
-    std::atomic<long long> sum{0};
+    std::atomic<long long> sum { 0 };
     const auto start = Clock::now();
     for (int i = 0; i < burstJobs; ++i)
         pool.start([i, &sum] { sum.fetch_add(i + 1, std::memory_order_relaxed); });
@@ -293,7 +294,7 @@ double poolStartBurst(ThreadPool &pool)
 
 double rawStartBurst()
 {
-    std::atomic<long long> sum{0};
+    std::atomic<long long> sum { 0 };
     const auto start = Clock::now();
     for (int i = 0; i < burstJobs; ++i)
         QThreadPool::globalInstance()->start([i, &sum] { sum.fetch_add(i + 1, std::memory_order_relaxed); });
@@ -306,8 +307,7 @@ constexpr int roundTrips = 5'000;
 constexpr int blockingCalls = 10'000;
 
 //! A worker calls into the main thread blockingCalls times; the main loop serves them.
-template<typename Call>
-double blockingRoundTrip(QObject *context, Call call)
+template<typename Call> double blockingRoundTrip(QObject *context, Call call)
 {
     QEventLoop loop;
     double result = 0;
@@ -340,12 +340,14 @@ StreamFigures generatorStream(qsizetype maxSize)
 {
     StallMeter stall;
     QEventLoop loop;
-    auto generator = threadedIterable([](Sink<int> &out) {
-        for (int i = 0; i < streamItems; ++i) {
-            if (!out.yield(i))
-                return;
-        }
-    }, maxSize)();
+    auto generator = threadedIterable(
+        [](Sink<int> &out) {
+            for (int i = 0; i < streamItems; ++i) {
+                if (!out.yield(i))
+                    return;
+            }
+        },
+        maxSize)();
     long long sum = 0;
     generator->onChunk(&loop, [&sum](const int &value) { sum += value; });
     QObject::connect(generator.get(), &QtGenerator::finished, &loop, &QEventLoop::quit);
@@ -354,7 +356,7 @@ StreamFigures generatorStream(qsizetype maxSize)
     const double ns = nanosecondsSince(start, streamItems);
     if (sum != (long long)streamItems * (streamItems - 1) / 2)
         qFatal("generator stream lost items");
-    return {ns, stall.worstMs()};
+    return { ns, stall.worstMs() };
 }
 
 StreamFigures promiseStream()
@@ -377,31 +379,41 @@ StreamFigures promiseStream()
     const double ns = nanosecondsSince(start, streamItems);
     if (sum != (long long)streamItems * (streamItems - 1) / 2)
         qFatal("QPromise stream lost items");
-    return {ns, stall.worstMs()};
+    return { ns, stall.worstMs() };
 }
 
 // 1 GiB in 64 KiB chunks. Each chunk owns its buffer and counts the bytes
 // alive, so the figure is what the stream holds, not what malloc kept.
 constexpr qsizetype chunkBytes = 64 * 1024;
 constexpr int gibChunks = 16 * 1024;
-std::atomic<qint64> s_liveBytes{0};
-std::atomic<qint64> s_peakLiveBytes{0};
+std::atomic<qint64> s_liveBytes { 0 };
+std::atomic<qint64> s_peakLiveBytes { 0 };
 
 void countLiveBytes(qint64 delta)
 {
     const qint64 now = s_liveBytes.fetch_add(delta) + delta;
     qint64 peak = s_peakLiveBytes.load();
-    while (now > peak && !s_peakLiveBytes.compare_exchange_weak(peak, now)) {
-    }
+    while (now > peak && !s_peakLiveBytes.compare_exchange_weak(peak, now)) { }
 }
 
 class Chunk
 {
 public:
     Chunk() = default;
-    explicit Chunk(int seed) : m_bytes(chunkBytes, char(seed)) { countLiveBytes(qint64(m_bytes.capacity())); }
-    Chunk(const Chunk &other) : m_bytes(other.m_bytes) { countLiveBytes(qint64(m_bytes.capacity())); }
-    Chunk(Chunk &&other) noexcept : m_bytes(std::exchange(other.m_bytes, {})) {}
+    explicit Chunk(int seed)
+        : m_bytes(chunkBytes, char(seed))
+    {
+        countLiveBytes(qint64(m_bytes.capacity()));
+    }
+    Chunk(const Chunk &other)
+        : m_bytes(other.m_bytes)
+    {
+        countLiveBytes(qint64(m_bytes.capacity()));
+    }
+    Chunk(Chunk &&other) noexcept
+        : m_bytes(std::exchange(other.m_bytes, {}))
+    {
+    }
     Chunk &operator=(Chunk other) noexcept
     {
         countLiveBytes(-qint64(m_bytes.capacity()));
@@ -422,8 +434,7 @@ struct GibFigures
     double worstStallMs = 0;
 };
 
-template<typename Stream>
-GibFigures gibStream(Stream stream)
+template<typename Stream> GibFigures gibStream(Stream stream)
 {
     s_peakLiveBytes.store(s_liveBytes.load());
     StallMeter stall;
@@ -435,18 +446,20 @@ GibFigures gibStream(Stream stream)
         expected += char(i);
     if (sum != expected)
         qFatal("1 GiB stream lost chunks");
-    return {1024.0 / seconds, double(s_peakLiveBytes.load()) / (1024.0 * 1024.0), stall.worstMs()};
+    return { 1024.0 / seconds, double(s_peakLiveBytes.load()) / (1024.0 * 1024.0), stall.worstMs() };
 }
 
 long long generatorGib(qsizetype maxSize)
 {
     QEventLoop loop;
-    auto generator = threadedIterable([](Sink<Chunk> &out) {
-        for (int i = 0; i < gibChunks; ++i) {
-            if (!out.yield(Chunk(i)))
-                return;
-        }
-    }, maxSize)();
+    auto generator = threadedIterable(
+        [](Sink<Chunk> &out) {
+            for (int i = 0; i < gibChunks; ++i) {
+                if (!out.yield(Chunk(i)))
+                    return;
+            }
+        },
+        maxSize)();
     long long sum = 0;
     generator->onChunk(&loop, [&sum](const Chunk &chunk) { sum += chunk.first(); });
     QObject::connect(generator.get(), &QtGenerator::finished, &loop, &QEventLoop::quit);
@@ -479,8 +492,8 @@ double futureHandOffBurst()
 {
     constexpr int ringSize = 1024;
     std::vector<QFutureInterface<int>> ring(ringSize);
-    std::atomic<int> published{0}; // slots the submitter has filled
-    std::atomic<int> fulfilled{0}; // slots the other thread has finished
+    std::atomic<int> published { 0 }; // slots the submitter has filled
+    std::atomic<int> fulfilled { 0 }; // slots the other thread has finished
     std::thread fulfiller([&] {
         for (int i = 0; i < burstJobs; ++i) {
             while (published.load(std::memory_order_acquire) == i)
@@ -497,7 +510,8 @@ double futureHandOffBurst()
     for (int i = 0; i < burstJobs; ++i) {
         while (i - fulfilled.load(std::memory_order_acquire) >= ringSize)
             std::this_thread::yield();
-        QFutureInterface<int> promise(QFutureInterfaceBase::State(QFutureInterfaceBase::Started | QFutureInterfaceBase::Running));
+        QFutureInterface<int> promise(
+            QFutureInterfaceBase::State(QFutureInterfaceBase::Started | QFutureInterfaceBase::Running));
         futures.push_back(promise.future());
         ring[i % ringSize] = std::move(promise);
         published.store(i + 1, std::memory_order_release);
@@ -519,7 +533,7 @@ StreamFigures streamFigures(const std::function<StreamFigures()> &stream)
         ns.push_back(run.nsPerItem);
         worstStall = std::max(worstStall, run.worstStallMs);
     }
-    return {median(ns), worstStall};
+    return { median(ns), worstStall };
 }
 
 Figures gibFigures(const std::function<long long()> &stream)
@@ -533,14 +547,13 @@ Figures gibFigures(const std::function<long long()> &stream)
         peak = std::max(peak, run.peakMib);
         worstStall = std::max(worstStall, run.worstStallMs);
     }
-    return {median(speeds), peak, worstStall};
+    return { median(speeds), peak, worstStall };
 }
 
-template<typename Call>
-Figures blockingFigures(Call call)
+template<typename Call> Figures blockingFigures(Call call)
 {
     QObject context;
-    return {measure([&] { return blockingRoundTrip(&context, call); })};
+    return { measure([&] { return blockingRoundTrip(&context, call); }) };
 }
 
 //! Every method, by the name the parent process asks for. Each builds its own pool, if it has one.
@@ -632,7 +645,7 @@ Figures measureAlone(const QByteArray &name)
     QProcess child;
     child.setProcessChannelMode(QProcess::ForwardedErrorChannel);
     child.start(QCoreApplication::applicationFilePath(),
-                {QStringLiteral("--measure"), QString::fromLatin1(name), QString::number(repetitions)});
+                { QStringLiteral("--measure"), QString::fromLatin1(name), QString::number(repetitions) });
     if (!child.waitForFinished(30 * 60 * 1000) || child.exitStatus() != QProcess::NormalExit || child.exitCode() != 0)
         qFatal("bench_offload: measuring %s failed", name.constData());
     Figures figures;
@@ -658,7 +671,8 @@ void row(const char *what, const char *ours, double oursValue, const char *their
          bool higherIsBetter = false)
 {
     const double ratio = higherIsBetter ? oursValue / theirsValue : theirsValue / oursValue;
-    std::printf("| %s | %s: %.1f %s | %s: %.1f %s | %.2fx |\n", what, ours, oursValue, unit, theirs, theirsValue, unit, ratio);
+    std::printf("| %s | %s: %.1f %s | %s: %.1f %s | %.2fx |\n", what, ours, oursValue, unit, theirs, theirsValue, unit,
+                ratio);
 }
 
 } // namespace

@@ -56,8 +56,8 @@ public:
 
     struct WaitTarget
     {
-        QThread *thread = nullptr;          //!< fail once it has finished
-        bool mainEventLoop = false;         //!< fail once the application quits
+        QThread *thread = nullptr; //!< fail once it has finished
+        bool mainEventLoop = false; //!< fail once the application quits
         const char *what = "the target";
     };
     /*!
@@ -88,7 +88,7 @@ private:
 
     mutable std::mutex m_mutex;
     std::condition_variable m_cv;
-    std::atomic<bool> m_completed{false}; // m_status != Pending, readable without the lock
+    std::atomic<bool> m_completed { false }; // m_status != Pending, readable without the lock
     Status m_status = Status::Pending;
     std::exception_ptr m_error;
     QFuture<void> m_watched;
@@ -97,12 +97,10 @@ private:
     QPointer<QObject> m_watcher; // touched only in the watcher's thread
 };
 
-template<typename T>
-class CompletionOf final : public Completion
+template<typename T> class CompletionOf final : public Completion
 {
 public:
-    template<typename... A>
-    void succeedWith(A &&...value) noexcept
+    template<typename... A> void succeedWith(A &&...value) noexcept
     {
         try {
             m_value.emplace(std::forward<A>(value)...);
@@ -121,8 +119,7 @@ private:
     std::optional<T> m_value;
 };
 
-template<>
-class CompletionOf<void> final : public Completion
+template<> class CompletionOf<void> final : public Completion
 {
 public:
     void succeedWith() noexcept { succeed(); }
@@ -132,7 +129,10 @@ public:
 //! Abandons the completion if destroyed first — e.g. with a coroutine frame that never resumes.
 struct AbandonGuard
 {
-    explicit AbandonGuard(std::shared_ptr<Completion> c) noexcept : completion(std::move(c)) {}
+    explicit AbandonGuard(std::shared_ptr<Completion> c) noexcept
+        : completion(std::move(c))
+    {
+    }
     AbandonGuard(const AbandonGuard &) = delete;
     AbandonGuard &operator=(const AbandonGuard &) = delete;
     ~AbandonGuard()
@@ -144,13 +144,16 @@ struct AbandonGuard
     void disarm() noexcept { armed.store(false, std::memory_order_release); }
 
     const std::shared_ptr<Completion> completion;
-    std::atomic<bool> armed{true};
+    std::atomic<bool> armed { true };
 };
 
-template<typename T>
-struct IsTask : std::false_type {};
-template<typename T>
-struct IsTask<QCoro::Task<T>> : std::true_type { using ValueType = T; };
+template<typename T> struct IsTask : std::false_type
+{
+};
+template<typename T> struct IsTask<QCoro::Task<T>> : std::true_type
+{
+    using ValueType = T;
+};
 
 //! \a keepAlive lives as long as the task runs: the callable whose captures a coroutine lambda uses.
 template<typename T>
@@ -176,8 +179,7 @@ QCoro::Task<> observeTask(QCoro::Task<T> task, std::shared_ptr<CompletionOf<T>> 
   an exception (such a future may never say finished). Call it on a thread
   whose event loop runs: the watch lives there.
 */
-template<typename T>
-void observeFuture(QFuture<T> future, const std::shared_ptr<CompletionOf<T>> &completion)
+template<typename T> void observeFuture(QFuture<T> future, const std::shared_ptr<CompletionOf<T>> &completion)
 {
     completion->watchCancellation(QFuture<void>(future));
     auto complete = [future, completion](FutureEnd end) mutable {
@@ -257,8 +259,7 @@ bool completeFromCall(F &&f, const std::shared_ptr<CompletionOf<V>> &completion)
 }
 
 //! Starts the awaitable \a value (a QFuture<T> or QCoro::Task<T>) into a completion; returns it.
-template<typename V>
-auto observe(V value)
+template<typename V> auto observe(V value)
 {
     auto completion = std::make_shared<CompletionOf<typename Awaited<V>::Type>>();
     completeFromCall([value = std::move(value)]() mutable { return std::move(value); }, completion);

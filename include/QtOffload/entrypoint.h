@@ -56,8 +56,7 @@ public:
       the loop; if it returns a QFuture or QCoro::Task, that is awaited too),
       a QFuture<T> or a QCoro::Task<T>. A cancelled future throws CancelledError.
     */
-    template<typename F>
-    auto run(F &&f)
+    template<typename F> auto run(F &&f)
     {
         using V = std::remove_cvref_t<F>;
         if constexpr (detail::IsQFuture<V>::value || detail::IsTask<V>::value) {

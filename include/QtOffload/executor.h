@@ -66,11 +66,11 @@ namespace detail {
 
 //! f(StopToken, args...) is how \a Fn is called: it is handed a stop token first.
 template<typename Fn, typename... Args>
-concept TakesStopToken = std::is_invocable_v<std::decay_t<Fn> &, StopToken, std::decay_t<Args> &&...>;
+concept TakesStopToken = std::is_invocable_v < std::decay_t<Fn>
+&, StopToken, std::decay_t<Args> &&... > ;
 
 //! Submits \a body as one job; \a stop (none or one) is requested by the future's cancel() and at shutdown.
-template<typename Body, typename... Stop>
-auto submitBody(const Executor &executor, Body body, Stop... stop)
+template<typename Body, typename... Stop> auto submitBody(const Executor &executor, Body body, Stop... stop)
 {
     static_assert(sizeof...(Stop) <= 1 && (std::is_same_v<Stop, StopSource> && ...));
     using R = ResultType<decltype(body())>;
@@ -85,8 +85,7 @@ auto submitBody(const Executor &executor, Body body, Stop... stop)
   Builds the job for f(args...), or f(stopToken, args...) when f takes a
   StopToken first, and submits it; the returned future reports its result.
 */
-template<typename F, typename... Args>
-auto submitCall(const Executor &executor, F &&f, Args &&...args)
+template<typename F, typename... Args> auto submitCall(const Executor &executor, F &&f, Args &&...args)
 {
     if constexpr (TakesStopToken<F, Args...>) {
         StopSource stop;

@@ -24,8 +24,7 @@ inline constexpr qsizetype Unbounded = std::numeric_limits<qsizetype>::max();
   The producer's end of a generator, for push-style producers
   `void f(Sink<T> &out, args...)`. Used only on the producer's thread.
 */
-template<typename T>
-class Sink
+template<typename T> class Sink
 {
 public:
     explicit Sink(detail::ChunkBuffer<T> *buffer) noexcept
@@ -164,8 +163,7 @@ private:
     std::unique_ptr<QtGeneratorPrivate> d_ptr;
 };
 
-template<typename T>
-class TypedGenerator;
+template<typename T> class TypedGenerator;
 
 namespace detail {
 //! Whether chunkReady() can carry a T: QVariant::fromValue() copies it.
@@ -285,8 +283,7 @@ namespace QtOffload {
   arguments) runs on \a executor, with at most \a maxSize chunks read ahead.
   T is deduced from f (Sink<T>& parameter, QCoro::Generator<T> or range).
 */
-template<typename T>
-class IteratorWrapper : public TypedGenerator<T>
+template<typename T> class IteratorWrapper : public TypedGenerator<T>
 {
 public:
     template<typename F>
@@ -297,8 +294,7 @@ public:
 };
 
 //! The seed's IteratorWrapperSeparate: the producer gets a dedicated thread.
-template<typename T>
-class IteratorWrapperSeparate : public TypedGenerator<T>
+template<typename T> class IteratorWrapperSeparate : public TypedGenerator<T>
 {
 public:
     template<typename F>
@@ -310,8 +306,7 @@ public:
 };
 
 namespace detail {
-template<typename F>
-using DeducedChunk = typename decltype(makeProducerBody<void>(std::declval<F>()).first)::type;
+template<typename F> using DeducedChunk = typename decltype(makeProducerBody<void>(std::declval<F>()).first)::type;
 }
 template<typename F>
 IteratorWrapper(F, Executor, qsizetype, QObject * = nullptr) -> IteratorWrapper<detail::DeducedChunk<F>>;
@@ -329,8 +324,7 @@ IteratorWrapperSeparate(F, qsizetype, QObject * = nullptr) -> IteratorWrapperSep
   (or \a executor). Give T explicitly (`threadedIterable<int>(f)`) for a
   generic sink lambda. Throws std::invalid_argument for \a maxSize < 0.
 */
-template<typename T = void, typename F>
-auto threadedIterable(F f, qsizetype maxSize = detail::defaultIterableMaxSize())
+template<typename T = void, typename F> auto threadedIterable(F f, qsizetype maxSize = detail::defaultIterableMaxSize())
 {
     return detail::IterableCall<T, F>(Executor(), std::move(f), maxSize);
 }
@@ -345,7 +339,8 @@ auto threadedIterable(Executor executor, F f, qsizetype maxSize = detail::defaul
 template<typename T = void, typename F>
 auto threadedIterableSeparate(F f, qsizetype maxSize = detail::defaultIterableMaxSize())
 {
-    return detail::IterableCall<T, F>(Executor::separateThread(QStringLiteral("QtOffload generator")), std::move(f), maxSize);
+    return detail::IterableCall<T, F>(Executor::separateThread(QStringLiteral("QtOffload generator")), std::move(f),
+                                      maxSize);
 }
 
 } // namespace QtOffload

@@ -14,7 +14,7 @@ namespace detail {
 struct InvokeTarget
 {
     QThread *thread = nullptr;
-    QObject *context = nullptr;  //!< must still live when the call runs (null: a thread was named)
+    QObject *context = nullptr; //!< must still live when the call runs (null: a thread was named)
     bool mainEventLoop = false;
 };
 //! Throw std::invalid_argument for null, ShutdownError when the target can no longer run anything.
@@ -38,12 +38,14 @@ template<typename F> AwaitedResultOf<F> invokeInline(F &f)
 }
 
 //! The job invokeBlocking() posts: runs f in the target thread and completes the caller's wait.
-template<typename F, typename V>
-class InvokeJob final : public Job
+template<typename F, typename V> class InvokeJob final : public Job
 {
 public:
     InvokeJob(F f, std::shared_ptr<CompletionOf<V>> completion, QObject *context)
-        : m_f(std::move(f)), m_completion(std::move(completion)), m_context(context), m_hasContext(context != nullptr)
+        : m_f(std::move(f))
+        , m_completion(std::move(completion))
+        , m_context(context)
+        , m_hasContext(context != nullptr)
     {
     }
 
@@ -76,7 +78,7 @@ auto invokeBlockingOn(const InvokeTarget &target, F f, std::chrono::milliseconds
 
     auto completion = std::make_shared<CompletionOf<V>>();
     postToEventLoop(target.thread, std::make_unique<InvokeJob<F, V>>(std::move(f), completion, target.context));
-    completion->wait({target.thread, target.mainEventLoop, "invokeBlocking"}, timeout);
+    completion->wait({ target.thread, target.mainEventLoop, "invokeBlocking" }, timeout);
     return completion->take();
 }
 
@@ -105,22 +107,19 @@ auto invokeBlockingOn(const InvokeTarget &target, F f, std::chrono::milliseconds
 
   The caller's ContextVar values are visible to f.
 */
-template<typename F>
-auto invokeBlocking(QObject *context, F f, std::chrono::milliseconds timeout = Forever)
+template<typename F> auto invokeBlocking(QObject *context, F f, std::chrono::milliseconds timeout = Forever)
 {
     return detail::invokeBlockingOn(detail::invokeTargetFor(context), std::move(f), timeout);
 }
 
 //! invokeBlocking() into \a thread's event loop.
-template<typename F>
-auto invokeBlocking(QThread *thread, F f, std::chrono::milliseconds timeout = Forever)
+template<typename F> auto invokeBlocking(QThread *thread, F f, std::chrono::milliseconds timeout = Forever)
 {
     return detail::invokeBlockingOn(detail::invokeTargetFor(thread), std::move(f), timeout);
 }
 
 //! invokeBlocking() into the application's main thread (the seed's "current loop").
-template<typename F>
-auto invokeBlocking(F f, std::chrono::milliseconds timeout = Forever)
+template<typename F> auto invokeBlocking(F f, std::chrono::milliseconds timeout = Forever)
 {
     return detail::invokeBlockingOn(detail::mainThreadInvokeTarget(), std::move(f), timeout);
 }

@@ -45,15 +45,17 @@ class QTOFFLOAD_EXPORT ThreadPool : public QObject
 public:
     struct Statistics
     {
-        int threads = 0;            //!< worker threads alive now (overflow included)
-        qint64 submitted = 0;       //!< jobs accepted by submit()
-        qint64 succeeded = 0;       //!< jobs that returned normally
-        qint64 failed = 0;          //!< jobs that threw (the exception went to their future, or a warning for start())
-        qint64 cancelled = 0;       //!< jobs cancelled before they started
-        qint64 queued = 0;          //!< waiting for a thread now
-        qint64 running = 0;         //!< running now
+        int threads = 0; //!< worker threads alive now (overflow included)
+        qint64 submitted = 0; //!< jobs accepted by submit()
+        qint64 succeeded = 0; //!< jobs that returned normally
+        qint64 failed = 0; //!< jobs that threw (the exception went to their future, or a warning for start())
+        qint64 cancelled = 0; //!< jobs cancelled before they started
+        qint64 queued = 0; //!< waiting for a thread now
+        qint64 running = 0; //!< running now
         qint64 overflowThreads = 0; //!< extra threads started to break starvation, in total
-        std::chrono::nanoseconds totalRunTime{0}; //!< busy time of the threads, summed; a stretch of jobs counts once its thread goes idle
+        std::chrono::nanoseconds totalRunTime {
+            0
+        }; //!< busy time of the threads, summed; a stretch of jobs counts once its thread goes idle
     };
 
     //! \a maxThreads <= 0 means QThread::idealThreadCount().
@@ -84,8 +86,7 @@ public:
       Throws ShutdownError while the pool is being destroyed.
     */
     template<typename F, typename... Args>
-    [[nodiscard("the future is the only way to learn the job's result or failure")]]
-    auto run(F &&f, Args &&...args)
+    [[nodiscard("the future is the only way to learn the job's result or failure")]] auto run(F &&f, Args &&...args)
     {
         return detail::submitCall(Executor(this), std::forward<F>(f), std::forward<Args>(args)...);
     }
@@ -97,8 +98,7 @@ public:
       pool shuts down, it is dropped unrun and counted as cancelled. Throws
       ShutdownError while the pool is being destroyed. Thread: any.
     */
-    template<typename F, typename... Args>
-    void start(F &&f, Args &&...args)
+    template<typename F, typename... Args> void start(F &&f, Args &&...args)
     {
         auto body = detail::bindArguments(std::forward<F>(f), std::forward<Args>(args)...);
         submit(std::make_unique<detail::CallJob<decltype(body)>>(std::move(body)));

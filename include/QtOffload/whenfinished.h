@@ -45,15 +45,16 @@ QTOFFLOAD_EXPORT void warnNotDelivered(const QFutureInterfaceBase &future) noexc
   std::invalid_argument if \a context is null. Thread: any; \a context's
   thread must run an event loop.
 */
-template<typename T, typename F>
-void whenFinished(const QFuture<T> &future, QObject *context, F &&f)
+template<typename T, typename F> void whenFinished(const QFuture<T> &future, QObject *context, F &&f)
 {
     constexpr bool takesFuture = std::is_invocable_v<std::decay_t<F> &, QFuture<T>>;
     if constexpr (!takesFuture) {
         if constexpr (std::is_void_v<T>)
-            static_assert(std::is_invocable_v<std::decay_t<F> &>, "QtOffload::whenFinished: f must take QFuture<void> or nothing");
+            static_assert(std::is_invocable_v<std::decay_t<F> &>,
+                          "QtOffload::whenFinished: f must take QFuture<void> or nothing");
         else
-            static_assert(std::is_invocable_v<std::decay_t<F> &, T>, "QtOffload::whenFinished: f must take QFuture<T> or T");
+            static_assert(std::is_invocable_v<std::decay_t<F> &, T>,
+                          "QtOffload::whenFinished: f must take QFuture<T> or T");
     }
     if (!context)
         throw std::invalid_argument("QtOffload::whenFinished: the context object is null");
