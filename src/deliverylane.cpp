@@ -32,6 +32,8 @@ class DeliveryLane
 {
 public:
     void schedule(LaneClient *client);
+    //! On the lane's thread, inside a turn: \a client runs in the next turn, not in this one.
+    void scheduleNextTurn(LaneClient *client);
     void remove(LaneClient *client);
     //! On the lane's thread: one turn.
     void runTurn();
@@ -53,9 +55,13 @@ private:
 
     std::mutex m_mutex;
     std::deque<LaneClient *> m_ready;
+    std::deque<LaneClient *> m_nextTurn; // waiting for the turn after the running one
     std::atomic<std::size_t> m_readyCount { 0 }; // m_ready.size(), readable without m_mutex
     bool m_wakePending = false;
     Turn *m_turns = nullptr; // the lane's thread only (changed under m_mutex)
+
+public:
+    quint64 turnSerial = 0; // the lane's thread only: counts turns, nested ones too
 };
 
 namespace {
@@ -130,11 +136,23 @@ void DeliveryLane::schedule(LaneClient *client)
     QCoreApplication::postEvent(waker, new QEvent(wakeEventType()));
 }
 
+void DeliveryLane::scheduleNextTurn(LaneClient *client)
+{
+    std::lock_guard lock(m_mutex);
+    if (client->m_scheduled)
+        return; // it runs again anyway
+    client->m_scheduled = true;
+    m_nextTurn.push_back(client);
+}
+
 void DeliveryLane::remove(LaneClient *client)
 {
     std::lock_guard lock(m_mutex);
     if (client->m_scheduled) {
-        m_ready.erase(std::find(m_ready.begin(), m_ready.end(), client));
+        if (const auto it = std::find(m_ready.begin(), m_ready.end(), client); it != m_ready.end())
+            m_ready.erase(it);
+        else
+            m_nextTurn.erase(std::find(m_nextTurn.begin(), m_nextTurn.end(), client));
         m_readyCount.store(m_ready.size(), std::memory_order_relaxed);
         client->m_scheduled = false;
     }
@@ -150,6 +168,7 @@ void DeliveryLane::runTurn()
     clock.start();
     const qint64 budget = budgetNs.load(std::memory_order_relaxed);
     std::unique_lock lock(m_mutex);
+    ++turnSerial;
     Turn turn;
     turn.outer = std::exchange(m_turns, &turn);
     // From here a schedule posts a new wake-up: a handler that runs a nested
@@ -179,7 +198,11 @@ void DeliveryLane::runTurn()
         }
         turn.client = nullptr;
     }
-    if (budgetSpent && !m_ready.empty() && waker) {
+    const bool nextTurnWanted = !m_nextTurn.empty();
+    m_ready.insert(m_ready.end(), m_nextTurn.begin(), m_nextTurn.end());
+    m_nextTurn.clear();
+    m_readyCount.store(m_ready.size(), std::memory_order_relaxed);
+    if ((budgetSpent || nextTurnWanted) && !m_ready.empty() && waker) {
         m_wakePending = true; // the timer is the wake-up now
         waker->yieldTurn();
     }
@@ -251,6 +274,10 @@ LaneClient::LaneClient(QThread *thread)
 LaneClient::~LaneClient() { m_lane->remove(this); }
 
 void LaneClient::scheduleDelivery() { m_lane->schedule(this); }
+
+void LaneClient::scheduleNextTurn() { m_lane->scheduleNextTurn(this); }
+
+quint64 LaneClient::currentTurn() const { return m_lane->turnSerial; }
 
 } // namespace QtOffload::detail
 

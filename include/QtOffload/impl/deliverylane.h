@@ -31,6 +31,15 @@ public:
     void scheduleDelivery();
 
 protected:
+    /*!
+      From deliverOne(): run again in the lane's next turn, after the
+      thread's timers and posted events, rather than in this one. For items
+      that are coalesced to one per turn (progress).
+    */
+    void scheduleNextTurn();
+    //! Which turn of the lane is running (nested turns count). Thread: the lane's, from deliverOne().
+    quint64 currentTurn() const;
+
     //! Joins the lane of \a thread (created on first use).
     explicit LaneClient(QThread *thread);
     ~LaneClient();
