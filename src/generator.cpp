@@ -104,6 +104,13 @@ bool ChunkBufferBase::producerStarting()
 bool ChunkBufferBase::waitForRoomLocked(std::unique_lock<std::mutex> &lock)
 {
     const qsizetype capacity = capacityFor(m_maxSize);
+    if (m_state == State::Producing && m_paused) {
+        m_producing.store(false, std::memory_order_relaxed);
+        m_producerWaiting = true;
+        m_producerCv.wait(lock, [&] { return m_state != State::Producing || !m_paused; });
+        m_producerWaiting = false;
+        m_producing.store(m_state == State::Producing, std::memory_order_relaxed);
+    }
     if (m_state == State::Producing && m_outstanding >= capacity) {
         lock.unlock();
         spinUntil(producerSpin,
@@ -114,7 +121,7 @@ bool ChunkBufferBase::waitForRoomLocked(std::unique_lock<std::mutex> &lock)
         m_producing.store(false, std::memory_order_relaxed);
         m_producerWaiting = true;
         // Woken once the consumer has drained to the low water (or paused); may fill up to capacity again.
-        m_producerCv.wait(lock, [&] { return m_state != State::Producing || m_outstanding < capacity; });
+        m_producerCv.wait(lock, [&] { return m_state != State::Producing || (m_outstanding < capacity && !m_paused); });
         m_producerWaiting = false;
         m_producing.store(m_state == State::Producing, std::memory_order_relaxed);
     }
@@ -225,6 +232,44 @@ void ChunkBufferBase::producerFinished(std::exception_ptr error) noexcept
     wakeConsumerLocked();
 }
 
+void ChunkBufferBase::reportProgressRange(qint64 minimum, qint64 maximum)
+{
+    m_progressMinimum.store(minimum, std::memory_order_relaxed);
+    m_progressMaximum.store(std::max(minimum, maximum), std::memory_order_relaxed);
+    m_progressValue.store(minimum, std::memory_order_relaxed); // as QFutureInterface::setProgressRange()
+    reportProgressValue(minimum);
+}
+
+void ChunkBufferBase::reportProgressValue(qint64 value)
+{
+    m_progressValue.store(value, std::memory_order_relaxed);
+    // Only the first report after the consumer read the last one wakes it:
+    // ten million reports cost the owner thread one delivery per turn.
+    if (m_progressReported.load(std::memory_order_relaxed) || m_progressReported.exchange(true))
+        return;
+    std::lock_guard lock(m_mutex);
+    if (m_consumer)
+        m_consumer->scheduleDelivery();
+}
+
+bool ChunkBufferBase::takeProgress(Progress &out)
+{
+    if (!m_progressReported.load(std::memory_order_relaxed) || !m_progressReported.exchange(false))
+        return false;
+    out.minimum = m_progressMinimum.load(std::memory_order_relaxed);
+    out.maximum = m_progressMaximum.load(std::memory_order_relaxed);
+    out.value = m_progressValue.load(std::memory_order_relaxed);
+    return true;
+}
+
+void ChunkBufferBase::setPaused(bool paused)
+{
+    std::lock_guard lock(m_mutex);
+    m_paused = paused;
+    if (!paused)
+        m_producerCv.notify_all();
+}
+
 bool ChunkBufferBase::isClosed() const
 {
     std::lock_guard lock(m_mutex);
@@ -270,6 +315,7 @@ ChunkBufferBase::End ChunkBufferBase::end()
     const bool closed = m_state == State::Closing || m_state == State::Closed;
     End end;
     end.producerStopped = stoppedLocked();
+    end.closed = closed;
     end.reached = closed || (m_state == State::Returned && bufferedCount() == 0);
     end.error = closed ? std::exception_ptr() : m_error;
     return end;
@@ -307,6 +353,10 @@ public:
     QPointer<QObject> handlerReceiver;
     qsizetype lastBuffered = 0;
     QFuture<void> closeFuture;
+    QtGenerator::EndReason endReason = QtGenerator::EndReason::NotEnded;
+    bool paused = false;
+    detail::ChunkBufferBase::Progress progress;
+    quint64 progressTurn = 0; // the lane turn that delivered progress last
 };
 
 QtGenerator::QtGenerator(std::shared_ptr<detail::ChunkBufferBase> buffer, Executor executor, detail::JobPtr producer,
@@ -354,6 +404,54 @@ qsizetype QtGenerator::maxSize() const noexcept { return d_func()->buffer->maxSi
 qsizetype QtGenerator::buffered() const { return d_func()->buffer->bufferedCount(); }
 
 bool QtGenerator::isDone() const noexcept { return d_func()->phase == QtGeneratorPrivate::Phase::Done; }
+
+QtGenerator::EndReason QtGenerator::endReason() const noexcept { return d_func()->endReason; }
+
+bool QtGenerator::isPaused() const noexcept { return d_func()->paused; }
+
+void QtGenerator::setPaused(bool paused)
+{
+    Q_D(QtGenerator);
+    if (d->paused == paused)
+        return;
+    d->paused = paused;
+    d->buffer->setPaused(paused);
+    if (!paused)
+        scheduleDelivery(); // what was held back goes out from the next turn
+    Q_EMIT pausedChanged(paused);
+}
+
+qint64 QtGenerator::progressMinimum() const noexcept { return d_func()->progress.minimum; }
+
+qint64 QtGenerator::progressMaximum() const noexcept { return d_func()->progress.maximum; }
+
+qint64 QtGenerator::progressValue() const noexcept { return d_func()->progress.value; }
+
+qreal QtGenerator::progress() const noexcept
+{
+    const auto &p = d_func()->progress;
+    if (p.maximum <= p.minimum)
+        return 0;
+    return qBound(0.0, qreal(p.value - p.minimum) / qreal(p.maximum - p.minimum), 1.0);
+}
+
+void QtGenerator::deliverProgress(bool final)
+{
+    Q_D(QtGenerator);
+    if (!final && d->progressTurn == currentTurn()) {
+        scheduleNextTurn(); // one progressChanged() per turn: the rest waits for the next
+        return;
+    }
+    detail::ChunkBufferBase::Progress progress;
+    if (!d->buffer->takeProgress(progress))
+        return;
+    d->progressTurn = currentTurn();
+    if (progress.minimum == d->progress.minimum && progress.maximum == d->progress.maximum
+        && progress.value == d->progress.value)
+        return;
+    d->progress = progress;
+    Q_EMIT progressChanged();
+}
 
 QFuture<void> QtGenerator::close()
 {
@@ -438,6 +536,12 @@ bool QtGenerator::deliverOne()
         d->phase = Phase::Idle; // from now on a consumer that connects starts the producer at once
     if (d->phase == Phase::Done)
         return false;
+    {
+        QPointer<QtGenerator> self(this);
+        deliverProgress(false);
+        if (!self)
+            return false;
+    }
     if (d->unsendableChunkType && !d->unsendableReported && wantsChunkReady()) {
         // Its chunks would reach nobody: say so, and stop the producer.
         d->unsendableReported = true;
@@ -455,6 +559,8 @@ bool QtGenerator::deliverOne()
             return false; // chunks wait in the bounded buffer; a consumer that connects schedules us
         startIfNeeded();
     }
+    if (d->paused && d->phase == Phase::Running)
+        return false; // held: resume() schedules the next turn
     if (d->consumption == QtGeneratorPrivate::Consumption::Pull && !d->nextWaiting) {
         finishIfEnded(); // e.g. closed with nobody awaiting: finished() still comes
         return false;
@@ -501,7 +607,11 @@ detail::ChunkBufferBase::End QtGenerator::finishIfEnded()
     if (!end.reached || !end.producerStopped || d->phase == QtGeneratorPrivate::Phase::Done)
         return end;
     d->phase = QtGeneratorPrivate::Phase::Done; // before the signals: a handler may call back in
+    d->endReason = end.error ? EndReason::Failed : end.closed ? EndReason::Closed : EndReason::Completed;
     QPointer<QtGenerator> self(this);
+    deliverProgress(true);
+    if (!self)
+        return end;
     setRunning(false);
     if (!self)
         return end;

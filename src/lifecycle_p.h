@@ -41,4 +41,7 @@ void unregisterGenerator(const ChunkBufferBase *buffer);
 //! Closes the open generators whose producers run on \a pool, or every one for null; returns how many.
 int closeGenerators(const ThreadPool *pool);
 
+//! True on a worker of a ThreadPool that is shutting down (threadpool.cpp): its JobControl jobs are asked to stop.
+bool currentPoolIsStopping() noexcept;
+
 } // namespace QtOffload::detail

@@ -147,8 +147,18 @@ void ThreadPoolPrivate::recordLocked(detail::JobOutcome outcome)
     }
 }
 
+namespace {
+thread_local const std::atomic<bool> *t_poolStopping = nullptr; // the stopping flag of this worker's pool
+} // namespace
+
+bool detail::currentPoolIsStopping() noexcept
+{
+    return t_poolStopping && t_poolStopping->load(std::memory_order_relaxed);
+}
+
 void ThreadPoolPrivate::workerLoop()
 {
+    t_poolStopping = &stopping;
     // Busy time is taken per stretch of back-to-back jobs, not per job: on a
     // virtual machine a clock read can cost as much as a trivial job.
     std::optional<Clock::time_point> busySince;

@@ -69,25 +69,58 @@ template<typename Fn, typename... Args>
 concept TakesStopToken = std::is_invocable_v < std::decay_t<Fn>
 &, StopToken, std::decay_t<Args> &&... > ;
 
-//! Submits \a body as one job; \a stop (none or one) is requested by the future's cancel() and at shutdown.
+//! f(JobControl &, args...) is how \a Fn is called: it is handed the job's control first.
+template<typename Fn, typename... Args>
+concept TakesJobControl = std::is_invocable_v < std::decay_t<Fn>
+&, JobControl &, std::decay_t<Args> &&... > ;
+
+template<typename Body> struct BodyResult
+{
+    using Type = ResultType<std::invoke_result_t<Body &>>;
+};
+template<typename Body>
+requires std::is_invocable_v<Body &, JobControl &>
+struct BodyResult<Body>
+{
+    using Type = ResultType<std::invoke_result_t<Body &, JobControl &>>;
+};
+
+/*!
+  Submits \a body as one job; \a stop (none or one) is requested by the
+  future's cancel() and at shutdown. A body taking JobControl & gets the job's.
+*/
 template<typename Body, typename... Stop> auto submitBody(const Executor &executor, Body body, Stop... stop)
 {
     static_assert(sizeof...(Stop) <= 1 && (std::is_same_v<Stop, StopSource> && ...));
-    using R = ResultType<decltype(body())>;
+    using R = typename BodyResult<Body>::Type;
     auto job = std::make_unique<FutureJob<R, Body>>(std::move(body));
-    (job->setStopSource(std::move(stop)), ...);
+    if constexpr (FutureJob<R, Body>::Controlled) {
+        static_assert(sizeof...(Stop) == 1);
+        (job->setControl(std::move(stop)), ...);
+    } else {
+        (job->setStopSource(std::move(stop)), ...);
+    }
     QFuture<R> future = job->future();
     executor.submit(std::move(job));
     return future;
 }
 
 /*!
-  Builds the job for f(args...), or f(stopToken, args...) when f takes a
-  StopToken first, and submits it; the returned future reports its result.
+  Builds the job for f(args...), f(jobControl, args...) when f takes a
+  JobControl & first, or f(stopToken, args...) when it takes a StopToken
+  first, and submits it; the returned future reports its result.
 */
 template<typename F, typename... Args> auto submitCall(const Executor &executor, F &&f, Args &&...args)
 {
-    if constexpr (TakesStopToken<F, Args...>) {
+    if constexpr (TakesJobControl<F, Args...>) {
+        auto body = [f = std::forward<F>(f), tuple = std::make_tuple(std::forward<Args>(args)...)](
+                        JobControl &control) mutable -> decltype(auto) {
+            return std::apply(
+                [&](auto &&...unpacked) -> decltype(auto) { return std::invoke(f, control, std::move(unpacked)...); },
+                std::move(tuple));
+        };
+        return submitBody(executor, std::move(body), StopSource());
+    } else if constexpr (TakesStopToken<F, Args...>) {
         StopSource stop;
         StopToken token = stop.token();
         return submitBody(executor, bindArguments(std::forward<F>(f), std::move(token), std::forward<Args>(args)...),

@@ -42,6 +42,16 @@ public:
     bool yield(T value) { return m_buffer->push(std::move(value)); }
     bool isClosed() const { return m_buffer->isClosed(); }
 
+    /*!
+      Reports how far the producer is, as QtGenerator's progress properties
+      show it: a range (say 0 and a file's size) and then values in it. Cheap
+      enough to call for every byte: the owner thread sees the latest value
+      at most once per delivery turn, and the last one before finished().
+      Setting the range resets the value to \a minimum, as QPromise does.
+    */
+    void setProgressRange(qint64 minimum, qint64 maximum) { m_buffer->reportProgressRange(minimum, maximum); }
+    void setProgressValue(qint64 value) { m_buffer->reportProgressValue(value); }
+
 private:
     detail::ChunkBuffer<T> *m_buffer;
 };
@@ -80,11 +90,21 @@ class QtGeneratorPrivate;
   chunkReady/onChunk; in pull mode (next()) it is refreshed at each next().
 
   Signals, in order: chunkReady() for each chunk, then finished(); when the
-  producer throws, errorOccurred() then finished().
+  producer throws, errorOccurred() then finished(). endReason tells, from
+  finished() on, whether the stream completed, was closed or failed.
+
+  pause() holds the stream: no chunk is delivered and the producer blocks
+  at its next yield until resume(); nothing is dropped, and close() still
+  ends it. A paused producer keeps its worker thread.
+
+  The producer's Sink::setProgressRange()/setProgressValue() show as the
+  progress properties, coalesced to one progressChanged() per delivery
+  turn; the last value comes before finished().
 
   Destroying it closes it. Its deliveries go to the lane of the thread it was
   created in: create it in the thread that consumes it, and do not
-  moveToThread() it. Usable from QML (see registerQmlTypes()).
+  moveToThread() it. Usable from QML: `import QtOffload` (a C++ Q_INVOKABLE
+  hands it over; ChunkListModel feeds a ListView from it).
 */
 class QTOFFLOAD_EXPORT QtGenerator : public QObject, private detail::LaneClient
 {
@@ -93,8 +113,23 @@ class QTOFFLOAD_EXPORT QtGenerator : public QObject, private detail::LaneClient
     Q_PROPERTY(qsizetype maxSize READ maxSize CONSTANT)
     Q_PROPERTY(qsizetype buffered READ buffered NOTIFY bufferedChanged)
     Q_PROPERTY(bool done READ isDone NOTIFY finished)
+    Q_PROPERTY(EndReason endReason READ endReason NOTIFY finished)
+    Q_PROPERTY(bool paused READ isPaused WRITE setPaused NOTIFY pausedChanged)
+    Q_PROPERTY(qint64 progressMinimum READ progressMinimum NOTIFY progressChanged)
+    Q_PROPERTY(qint64 progressMaximum READ progressMaximum NOTIFY progressChanged)
+    Q_PROPERTY(qint64 progressValue READ progressValue NOTIFY progressChanged)
+    Q_PROPERTY(qreal progress READ progress NOTIFY progressChanged)
 
 public:
+    //! How the stream ended.
+    enum class EndReason {
+        NotEnded, //!< finished() was not emitted yet
+        Completed, //!< the producer returned and every chunk was delivered
+        Closed, //!< close() (or the generator's pool shutting down) ended it
+        Failed, //!< the producer threw (errorOccurred() said what) or could not start
+    };
+    Q_ENUM(EndReason)
+
     ~QtGenerator() override;
 
     //! True from the producer's start until finished() was emitted.
@@ -104,6 +139,17 @@ public:
     qsizetype buffered() const;
     //! True once finished() was emitted.
     bool isDone() const noexcept;
+    EndReason endReason() const noexcept;
+
+    bool isPaused() const noexcept;
+    //! pause() or resume(). Thread: the owner thread.
+    void setPaused(bool paused);
+
+    qint64 progressMinimum() const noexcept;
+    qint64 progressMaximum() const noexcept;
+    qint64 progressValue() const noexcept;
+    //! The value's place in the range, 0 to 1; 0 while the producer reported no range.
+    qreal progress() const noexcept;
 
     /*!
       Closes the generator: the producer's next yield returns false (a
@@ -116,12 +162,19 @@ public:
     */
     Q_INVOKABLE QFuture<void> close();
 
+public Q_SLOTS:
+    //! Holds the stream: no more deliveries, and the producer blocks at its next yield.
+    void pause() { setPaused(true); }
+    void resume() { setPaused(false); }
+
 Q_SIGNALS:
     void chunkReady(const QVariant &chunk);
     void finished();
     void errorOccurred(const QString &message);
     void runningChanged(bool running);
     void bufferedChanged(qsizetype buffered);
+    void pausedChanged(bool paused);
+    void progressChanged();
 
 protected:
     /*!
@@ -158,6 +211,8 @@ private:
     bool hasConsumer() const;
     void setRunning(bool running);
     void emitBufferedIfChanged();
+    //! Emits progressChanged() if the producer reported since; at most once per turn unless \a final.
+    void deliverProgress(bool final);
 
     Q_DECLARE_PRIVATE(QtGenerator)
     std::unique_ptr<QtGeneratorPrivate> d_ptr;

@@ -6,8 +6,9 @@
 // ThreadPool::run() only differ in the Job they build.
 
 #include <QtOffload/contextvar.h>
-#include <QtOffload/stoptoken.h>
 #include <QtOffload/impl/finishfuture.h>
+#include <QtOffload/jobcontrol.h>
+#include <QtOffload/stoptoken.h>
 
 #include <QtCore/QFuture>
 #include <QtCore/QFutureInterface>
@@ -32,25 +33,26 @@ public:
     //! The job will never run (its executor is shutting down): tell whoever waits.
     virtual void cancel() noexcept = 0;
     //! A stop was requested for the thread running this job (Entrypoint shutdown).
-    virtual void requestStop() noexcept {}
+    virtual void requestStop() noexcept { }
 
     //! The next job in an executor's lock-free submission list; the executor's to use.
     Job *nextSubmitted = nullptr;
 };
 using JobPtr = std::unique_ptr<Job>;
 
-template<typename R>
-using ResultType = std::remove_cvref_t<R>;
+template<typename R> using ResultType = std::remove_cvref_t<R>;
 
 /*!
   A callable run once on a worker, its result or exception reported through a
   QFutureInterface. The context snapshot taken at submission is installed
-  around the call and removed after it.
+  around the call and removed after it. A body that takes a JobControl & is
+  handed the job's control (setControl()).
 */
-template<typename R, typename Body>
-class FutureJob final : public Job
+template<typename R, typename Body> class FutureJob final : public Job
 {
 public:
+    static constexpr bool Controlled = std::is_invocable_v<Body &, JobControl &>;
+
     explicit FutureJob(Body body, Context context = Context::capture())
         // Started|Running, as QtConcurrent reports it: result() and
         // waitForFinished() only wait for a future that is running.
@@ -59,6 +61,13 @@ public:
         , m_promise(QFutureInterfaceBase::State(QFutureInterfaceBase::Started | QFutureInterfaceBase::Running))
     {
     }
+
+    ~FutureJob() override
+    {
+        finishControl(); // dropped without running: the relay still retires
+    }
+    FutureJob(const FutureJob &) = delete;
+    FutureJob &operator=(const FutureJob &) = delete;
 
     QFuture<R> future() { return m_promise.future(); }
     QFutureInterface<R> &promise() { return m_promise; }
@@ -70,9 +79,19 @@ public:
         m_stop = std::move(stop);
     }
 
+    //! The JobControl the body is called with, on the calling thread's delivery lane; \a stop as for setStopSource().
+    void setControl(StopSource stop)
+    {
+        static_assert(Controlled);
+        setStopSource(stop);
+        m_controlState = makeJobControlState(m_promise, std::move(stop));
+        m_control.emplace(m_controlState);
+    }
+
     JobOutcome run() noexcept override
     {
         if (m_promise.isCanceled()) {
+            finishControl();
             finishFuture(m_promise);
             return JobOutcome::Cancelled;
         }
@@ -80,9 +99,11 @@ public:
         JobOutcome outcome = JobOutcome::Succeeded;
         try {
             if constexpr (std::is_void_v<R>) {
-                std::invoke(m_body);
+                call();
             } else {
-                m_promise.reportAndMoveResult(R(std::invoke(m_body)));
+                R result(call());
+                finishControl(); // a watcher's resultReadyAt() sees the last progress too
+                m_promise.reportAndMoveResult(std::move(result));
             }
         } catch (...) {
             const std::exception_ptr error = std::current_exception();
@@ -90,6 +111,7 @@ public:
             m_promise.reportException(error);
             outcome = JobOutcome::Failed;
         }
+        finishControl(); // the last value is in the future before it finishes
         finishFuture(m_promise);
         return outcome;
     }
@@ -97,6 +119,7 @@ public:
     void cancel() noexcept override
     {
         m_promise.reportCanceled();
+        finishControl();
         finishFuture(m_promise);
     }
 
@@ -107,21 +130,39 @@ public:
     }
 
 private:
+    void finishControl() noexcept
+    {
+        if (m_controlState)
+            finishProgress(*m_controlState);
+    }
+
+    decltype(auto) call()
+    {
+        if constexpr (Controlled)
+            return std::invoke(m_body, *m_control);
+        else
+            return std::invoke(m_body);
+    }
+
     Body m_body;
     Context m_context;
     QFutureInterface<R> m_promise;
     std::optional<StopSource> m_stop; // most jobs take no StopToken: no state to allocate
+    std::shared_ptr<JobControlState> m_controlState;
+    std::optional<JobControl> m_control;
 };
 
 //! Reports an exception that escaped a job nobody waits for.
 QTOFFLOAD_EXPORT void warnUnhandled(const std::exception_ptr &error) noexcept;
 
 //! A callable run once with no future (ThreadPool::start()).
-template<typename Body>
-class CallJob final : public Job
+template<typename Body> class CallJob final : public Job
 {
 public:
-    explicit CallJob(Body body) : m_body(std::move(body)) {}
+    explicit CallJob(Body body)
+        : m_body(std::move(body))
+    {
+    }
 
     JobOutcome run() noexcept override
     {
@@ -134,7 +175,7 @@ public:
             return JobOutcome::Failed;
         }
     }
-    void cancel() noexcept override {}
+    void cancel() noexcept override { }
 
 private:
     Body m_body;
@@ -146,24 +187,23 @@ private:
   are decay-copied at call time (never references to the caller's stack) and
   handed to \a f as rvalues, so move-only arguments work.
 */
-template<typename F, typename... Args>
-auto bindArguments(F &&f, Args &&...args)
+template<typename F, typename... Args> auto bindArguments(F &&f, Args &&...args)
 {
     return [f = std::forward<F>(f), tuple = std::make_tuple(std::forward<Args>(args)...)]() mutable -> decltype(auto) {
-        return std::apply(
-            [&f](auto &&...unpacked) -> decltype(auto) {
-                return std::invoke(f, std::move(unpacked)...);
-            },
-            std::move(tuple));
+        return std::apply([&f](auto &&...unpacked) -> decltype(auto) { return std::invoke(f, std::move(unpacked)...); },
+                          std::move(tuple));
     };
 }
 
 template<typename F, typename... Args>
 using BoundResult = ResultType<std::invoke_result_t<F &, std::decay_t<Args> &&...>>;
 
-template<typename T>
-struct IsQFuture : std::false_type {};
-template<typename T>
-struct IsQFuture<QFuture<T>> : std::true_type { using ValueType = T; };
+template<typename T> struct IsQFuture : std::false_type
+{
+};
+template<typename T> struct IsQFuture<QFuture<T>> : std::true_type
+{
+    using ValueType = T;
+};
 
 } // namespace QtOffload::detail

@@ -10,22 +10,30 @@ namespace QtOffload {
 
 namespace detail {
 
+//! f takes neither a StopToken nor a JobControl first.
+template<typename Fn, typename... Args>
+concept TakesOnlyItsArguments = !TakesStopToken<Fn, Args...> && !TakesJobControl<Fn, Args...>;
+
 //! The seed's @threaded on a generator function returns an IteratorWrapper.
 template<typename Fn, typename... Args>
-concept ReturnsQCoroGenerator = !TakesStopToken<Fn, Args...> && IsQCoroGenerator<BoundResult<Fn, Args...>>::value;
+concept ReturnsQCoroGenerator = TakesOnlyItsArguments<Fn, Args...> && IsQCoroGenerator<BoundResult<Fn, Args...>>::value;
 
 //! What threaded() and threadedSeparate() return: each call submits one job.
-template<typename Fn>
-class ThreadedCall
+template<typename Fn> class ThreadedCall
 {
-    static_assert(std::is_copy_constructible_v<Fn>, "QtOffload::threaded: the callable must be copyable (each call runs its own copy)");
+    static_assert(std::is_copy_constructible_v<Fn>,
+                  "QtOffload::threaded: the callable must be copyable (each call runs its own copy)");
 
 public:
-    ThreadedCall(Executor executor, Fn fn) : m_executor(std::move(executor)), m_fn(std::move(fn)) {}
+    ThreadedCall(Executor executor, Fn fn)
+        : m_executor(std::move(executor))
+        , m_fn(std::move(fn))
+    {
+    }
 
     template<typename... Args>
-    [[nodiscard("the future is the only way to learn the job's result or failure")]]
-    auto operator()(Args &&...args) const
+    [[nodiscard("the future is the only way to learn the job's result or failure")]] auto
+    operator()(Args &&...args) const
     {
         // Each job calls its own copy of f, so a mutable lambda is fine.
         if constexpr (ReturnsQCoroGenerator<Fn, Args...>)
@@ -57,6 +65,9 @@ private:
     Qt 6.4's then() race (QTBUG-118032) cannot hit them.
   - If f takes a StopToken first, one is passed; the future's cancel()
     requests the stop.
+  - If f takes a `JobControl &` first, it gets the job's control: progress
+    the future reports (QFutureWatcher::progressValueChanged), a pause check
+    point for QFuture::suspend()/resume(), and the stop request.
   - If f returns QCoro::Generator<T>, the call returns a generator
     (std::unique_ptr<TypedGenerator<T>>) with the default buffer of 1024
     chunks (QTOFFLOAD_ITERABLE_MAX_SIZE), as the seed's decorator does.
@@ -64,25 +75,19 @@ private:
 
   Calling the wrapper throws ShutdownError when the pool is being destroyed.
 */
-template<typename F>
-auto threaded(F f)
-{
-    return detail::ThreadedCall<F>(Executor(), std::move(f));
-}
+template<typename F> auto threaded(F f) { return detail::ThreadedCall<F>(Executor(), std::move(f)); }
 
-//! threaded() on a named executor: a ThreadPool*, a QThreadPool* or an Executor. Throws std::invalid_argument for a null pool.
-template<typename F>
-auto threaded(Executor executor, F f)
+//! threaded() on a named executor: a ThreadPool*, a QThreadPool* or an Executor. Throws std::invalid_argument for a
+//! null pool.
+template<typename F> auto threaded(Executor executor, F f)
 {
     return detail::ThreadedCall<F>(std::move(executor), std::move(f));
 }
-template<typename F>
-auto threaded(ThreadPool *pool, F f)
+template<typename F> auto threaded(ThreadPool *pool, F f)
 {
     return detail::ThreadedCall<F>(Executor(pool), std::move(f));
 }
-template<typename F>
-auto threaded(QThreadPool *pool, F f)
+template<typename F> auto threaded(QThreadPool *pool, F f)
 {
     return detail::ThreadedCall<F>(Executor(pool), std::move(f));
 }
@@ -94,8 +99,7 @@ auto threaded(QThreadPool *pool, F f)
   parameter is a StopToken, a stop is requested by the future's cancel(), by
   the Entrypoint's shutdown, or at application exit.
 */
-template<typename F>
-auto threadedSeparate(F f)
+template<typename F> auto threadedSeparate(F f)
 {
     return detail::ThreadedCall<F>(Executor::separateThread(), std::move(f));
 }

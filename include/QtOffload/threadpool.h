@@ -80,7 +80,7 @@ public:
 
     /*!
       Runs f(args...) on the pool, or f(stopToken, args...) when f takes a
-      StopToken first (the future's cancel() requests the stop); the future
+      StopToken (or a JobControl &) first (the future's cancel() requests the stop); the future
       reports the result or rethrows f's exception as its own type.
       Cancelling the future before the job starts means it never runs.
       Throws ShutdownError while the pool is being destroyed.

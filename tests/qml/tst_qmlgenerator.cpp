@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Runs tst_*.qml with a "generators" factory that makes QtGenerators in C++.
-#include <QtOffload/generator.h>
-#include <QtOffload/qmlregistration.h>
+#include <QtOffload/QtOffload>
 
 #include <QtQml/QQmlContext>
 #include <QtQml/QQmlEngine>
@@ -20,35 +19,91 @@ public:
     //! Yields the words of \a text, one chunk each.
     Q_INVOKABLE QtOffload::QtGenerator *words(const QString &text)
     {
-        return adopt(QtOffload::threadedIterable([](QtOffload::Sink<QString> &out, QString all) {
-            for (const QString &word : all.split(QLatin1Char(' '), Qt::SkipEmptyParts)) {
-                if (!out.yield(word))
-                    return;
-            }
-        }, 2)(text));
+        return adopt(QtOffload::threadedIterable(
+            [](QtOffload::Sink<QString> &out, QString all) {
+                for (const QString &word : all.split(QLatin1Char(' '), Qt::SkipEmptyParts)) {
+                    if (!out.yield(word))
+                        return;
+                }
+            },
+            2)(text));
     }
 
     //! Yields 0, 1, ... forever, until closed.
     Q_INVOKABLE QtOffload::QtGenerator *counter()
     {
-        return adopt(QtOffload::threadedIterable([](QtOffload::Sink<int> &out) {
-            for (int i = 0; out.yield(i); ++i) {
-            }
-        }, 2)());
+        return adopt(QtOffload::threadedIterable(
+            [](QtOffload::Sink<int> &out) {
+                for (int i = 0; out.yield(i); ++i) { }
+            },
+            2)());
     }
 
     //! Yields one chunk, then throws.
     Q_INVOKABLE QtOffload::QtGenerator *failing()
     {
-        return adopt(QtOffload::threadedIterable([](QtOffload::Sink<int> &out) {
-            out.yield(1);
-            throw std::runtime_error("the producer failed");
-        }, 2)());
+        return adopt(QtOffload::threadedIterable(
+            [](QtOffload::Sink<int> &out) {
+                out.yield(1);
+                throw std::runtime_error("the producer failed");
+            },
+            2)());
+    }
+
+    //! Yields \a count numbers and reports its progress over them.
+    Q_INVOKABLE QtOffload::QtGenerator *progressing(int count)
+    {
+        return adopt(QtOffload::threadedIterable(
+            [](QtOffload::Sink<int> &out, int total) {
+                out.setProgressRange(0, total);
+                for (int i = 0; i < total; ++i) {
+                    if (!out.yield(i))
+                        return;
+                    out.setProgressValue(i + 1);
+                }
+            },
+            2)(count));
+    }
+
+    //! Sums 1..n in a job that reports its progress up to \a stopAt (<= n) and has a pause check point.
+    Q_INVOKABLE QtOffload::QtJob *sum(int n, int stopAt)
+    {
+        return adoptJob(QtOffload::threaded([](QtOffload::JobControl &control, int last, int reportUpTo) {
+            control.setProgressRange(0, last);
+            qint64 total = 0;
+            for (int i = 1; i <= last; ++i) {
+                control.suspendIfRequested();
+                total += i;
+                if (i <= reportUpTo)
+                    control.setProgressValueAndText(i, QStringLiteral("adding %1").arg(i));
+            }
+            return total;
+        })(n, stopAt));
+    }
+
+    //! A job that waits until it is cancelled.
+    Q_INVOKABLE QtOffload::QtJob *waitForCancel()
+    {
+        return adoptJob(QtOffload::threaded([](QtOffload::JobControl &control) {
+            while (!control.isStopRequested())
+                control.stopToken().waitFor(std::chrono::milliseconds(1000));
+        })());
+    }
+
+    Q_INVOKABLE QtOffload::QtJob *failingJob()
+    {
+        return adoptJob(QtOffload::threaded([]() -> int { throw std::runtime_error("the job failed"); })());
     }
 
 private:
-    template<typename T>
-    QtOffload::QtGenerator *adopt(std::unique_ptr<T> generator)
+    template<typename T> QtOffload::QtJob *adoptJob(const QFuture<T> &future)
+    {
+        QtOffload::QtJob *job = QtOffload::QtJob::watch(future, this);
+        QQmlEngine::setObjectOwnership(job, QQmlEngine::CppOwnership);
+        return job;
+    }
+
+    template<typename T> QtOffload::QtGenerator *adopt(std::unique_ptr<T> generator)
     {
         generator->setParent(this); // C++ ownership: QML must not collect it
         QQmlEngine::setObjectOwnership(generator.get(), QQmlEngine::CppOwnership);
@@ -61,7 +116,7 @@ class Setup : public QObject
     Q_OBJECT
 
 public Q_SLOTS:
-    void applicationAvailable() { QtOffload::registerQmlTypes(); }
+    // No registration call: `import QtOffload` finds the module's plugin on the import path.
     void qmlEngineAvailable(QQmlEngine *engine)
     {
         engine->rootContext()->setContextProperty(QStringLiteral("generators"), new GeneratorFactory(engine));

@@ -49,6 +49,9 @@ public:
     //! The producer returned (\a error null) or threw. Finishes close()'s future; wakes the consumer.
     void producerFinished(std::exception_ptr error) noexcept;
     bool isClosed() const;
+    //! Progress, coalesced: the consumer sees the latest range and value once per delivery turn.
+    void reportProgressRange(qint64 minimum, qint64 maximum);
+    void reportProgressValue(qint64 value);
 
     // --- consumer side (owner thread) ---
     //! Wakes go to \a consumer's lane (null: nowhere). Thread-safe against the producer.
@@ -57,11 +60,23 @@ public:
     void releaseDelivered();
     //! Stops the producer at its next yield (waking it if blocked) and drops buffered chunks. Any thread.
     QFuture<void> close();
+    //! While paused the producer blocks at its next yield; close() still wakes it.
+    void setPaused(bool paused);
+
+    struct Progress
+    {
+        qint64 minimum = 0;
+        qint64 maximum = 0;
+        qint64 value = 0;
+    };
+    //! The progress, if the producer reported any since the last call.
+    bool takeProgress(Progress &out);
 
     struct End
     {
         bool reached = false; //!< nothing more will come: closed, or returned with nothing buffered
         bool producerStopped = false; //!< the producer returned, threw, or never started
+        bool closed = false; //!< it ended because close() was called
         std::exception_ptr error; //!< what the producer threw, if anything
     };
     //! Whether the stream is over. While the producer runs, its next push or its end wakes the consumer.
@@ -104,6 +119,7 @@ private:
     LaneClient *m_consumer = nullptr;
     bool m_consumerWaiting = false; // the consumer found nothing and waits for a push
     bool m_producerWaiting = false;
+    bool m_paused = false;
     // Pushed and not yet released: what maxSize bounds. Read without the lock by the producer's spin.
     std::atomic<qsizetype> m_outstanding { 0 };
     quint64 m_takenCount = 0; // for the hand-off
@@ -119,6 +135,11 @@ private:
     // Read by the consumer at each take: on a line of its own, away from the producer's writes.
     alignas(64) std::atomic<bool> m_closedFlag { false };
     std::atomic<bool> m_producing { false }; // the producer runs and is not blocked on a full buffer
+    // Written by the producer, read by the consumer; m_progressReported says "read me".
+    alignas(64) std::atomic<qint64> m_progressMinimum { 0 };
+    std::atomic<qint64> m_progressMaximum { 0 };
+    std::atomic<qint64> m_progressValue { 0 };
+    std::atomic<bool> m_progressReported { false };
 };
 
 /*!

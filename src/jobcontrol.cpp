@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: MIT
+// A job's progress, in the order it travels:
+//   report   the worker's JobControl::setProgress*() stores the value; only
+//            the first report after a hand-over schedules the relay;
+//   relay    a lane client in the thread that submitted the job; in a lane
+//            turn it hands the latest value to the future, but only once
+//            Qt's own throttle window (25 values a second) is open, and
+//            arms a timer for the rest of the window otherwise, so Qt never
+//            drops a value it is given and the latest one always goes out;
+//   watcher  QFutureInterface passes it to every QFutureWatcher;
+//   end      finishProgress() hands the last value over on the worker,
+//            before the future reports finished, and retires the relay.
+
+#include <QtOffload/impl/deliverylane.h>
+#include <QtOffload/jobcontrol.h>
+
+#include "lifecycle_p.h"
+
+#include <QtCore/QBasicTimer>
+#include <QtCore/QCoreApplication>
+#include <QtCore/QElapsedTimer>
+#include <QtCore/QFutureInterface>
+#include <QtCore/QObject>
+#include <QtCore/QThread>
+#include <QtCore/QTimerEvent>
+
+#include <atomic>
+#include <mutex>
+
+namespace QtOffload {
+
+namespace detail {
+
+namespace {
+// QFutureInterfaceBase::setProgressValueAndText() passes a value on to the
+// watchers only if 1000 / MaxProgressEmitsPerSecond (25) ms passed since the
+// last one it passed on, or if it is the range's maximum (qfutureinterface.cpp,
+// internal_updateProgress); it drops the others but keeps them as the current
+// value, so a value dropped there never reaches a watcher at all.
+constexpr qint64 qtProgressWindowMs = 1000 / 25;
+} // namespace
+
+class ProgressRelay;
+
+class JobControlState
+{
+public:
+    JobControlState(const QFutureInterfaceBase &future, StopSource stopSource)
+        : promise(future)
+        , stop(std::move(stopSource))
+    {
+    }
+
+    // report (the worker)
+    void reportRange(int minimum, int maximum)
+    {
+        {
+            std::lock_guard lock(reportMutex);
+            rangeMinimum = minimum;
+            rangeMaximum = std::max(minimum, maximum);
+            ++rangeSerial;
+        }
+        value.store(minimum, std::memory_order_relaxed);
+        scheduleHandOver();
+    }
+    void reportValue(int progress, const QString *progressText)
+    {
+        if (progressText) {
+            std::lock_guard lock(reportMutex);
+            text = *progressText;
+        }
+        value.store(progress, std::memory_order_relaxed);
+        scheduleHandOver();
+    }
+    void scheduleHandOver();
+
+    // relay (the submitting thread) and end (the worker), under handOverMutex
+    //! Hands the reported progress to the future.
+    void handOverLocked();
+    //! Milliseconds until Qt passes a value on again; 0 when it would now.
+    qint64 windowRemainingLocked() const
+    {
+        if (!handedAt.isValid())
+            return 0;
+        return std::max<qint64>(0, qtProgressWindowMs - handedAt.elapsed());
+    }
+
+    QFutureInterfaceBase promise;
+    StopSource stop;
+
+    std::mutex reportMutex; // the range and the text; the value is atomic
+    int rangeMinimum = 0;
+    int rangeMaximum = 0;
+    quint64 rangeSerial = 0;
+    QString text;
+    std::atomic<int> value { 0 };
+    std::atomic<bool> reported { false }; // a report waits for the relay
+
+    std::mutex handOverMutex;
+    bool done = false; // finishProgress() ran: the relay hands nothing over any more
+    quint64 handedRangeSerial = 0;
+    int handedValue = 0;
+    QString handedText;
+    QElapsedTimer handedAt; // when Qt last passed a value on
+    ProgressRelay *relay = nullptr; // set before the job runs, deleted in its thread after done
+};
+
+class ProgressRelay final : public QObject, private LaneClient
+{
+public:
+    explicit ProgressRelay(std::shared_ptr<JobControlState> state)
+        : LaneClient(QThread::currentThread())
+        , m_state(std::move(state))
+    {
+    }
+    using LaneClient::scheduleDelivery;
+
+protected:
+    void timerEvent(QTimerEvent *event) override
+    {
+        if (event->timerId() != m_window.timerId())
+            return QObject::timerEvent(event);
+        m_window.stop();
+        scheduleDelivery(); // the hand-over itself happens in a lane turn
+    }
+
+private:
+    bool deliverOne() override
+    {
+        std::lock_guard lock(m_state->handOverMutex);
+        if (m_state->done)
+            return false;
+        if (const qint64 remaining = m_state->windowRemainingLocked(); remaining > 0) {
+            // Qt would drop it: keep it (and `reported`) until the window opens.
+            if (!m_window.isActive())
+                m_window.start(int(remaining), Qt::PreciseTimer, this);
+            return false;
+        }
+        m_state->reported.store(false);
+        m_state->handOverLocked();
+        return false;
+    }
+
+    const std::shared_ptr<JobControlState> m_state;
+    QBasicTimer m_window;
+};
+
+void JobControlState::scheduleHandOver()
+{
+    if (!relay) {
+        // No event loop to relay through: the worker hands over itself, when Qt would pass it on.
+        std::lock_guard lock(handOverMutex);
+        if (!done && windowRemainingLocked() == 0)
+            handOverLocked();
+        return;
+    }
+    // Only the first report after a hand-over does more than two stores.
+    if (reported.load(std::memory_order_relaxed) || reported.exchange(true))
+        return;
+    relay->scheduleDelivery();
+}
+
+void JobControlState::handOverLocked()
+{
+    int minimum = 0;
+    int maximum = 0;
+    quint64 serial = 0;
+    QString currentText;
+    {
+        std::lock_guard lock(reportMutex);
+        minimum = rangeMinimum;
+        maximum = rangeMaximum;
+        serial = rangeSerial;
+        currentText = text;
+    }
+    const int current = value.load(std::memory_order_relaxed);
+    if (serial != handedRangeSerial) {
+        promise.setProgressRange(minimum, maximum); // passed on at once by Qt
+        handedRangeSerial = serial;
+        handedValue = minimum;
+    }
+    if (current == handedValue && currentText == handedText)
+        return;
+    promise.setProgressValueAndText(current, currentText);
+    handedValue = current;
+    handedText = currentText;
+    handedAt.start();
+}
+
+std::shared_ptr<JobControlState> makeJobControlState(const QFutureInterfaceBase &promise, StopSource stop)
+{
+    auto state = std::make_shared<JobControlState>(promise, std::move(stop));
+    // The main thread's lane turns whenever its event loop runs; another
+    // thread's only while it runs one. A pool worker submitting a job runs
+    // none, and a relay there would wait for the thread's end.
+    QThread *thread = QThread::currentThread();
+    const QCoreApplication *app = QCoreApplication::instance();
+    if ((app && thread == app->thread()) || thread->loopLevel() > 0)
+        state->relay = new ProgressRelay(state);
+    return state;
+}
+
+void finishProgress(JobControlState &state) noexcept
+{
+    ProgressRelay *relay = nullptr;
+    {
+        std::lock_guard lock(state.handOverMutex);
+        if (state.done)
+            return;
+        state.done = true;
+        state.handOverLocked();
+        relay = std::exchange(state.relay, nullptr);
+    }
+    // In its own thread: it may be in a lane turn right now, waiting for handOverMutex.
+    if (relay)
+        relay->deleteLater();
+}
+
+} // namespace detail
+
+JobControl::JobControl(std::shared_ptr<detail::JobControlState> state) noexcept
+    : d(std::move(state))
+{
+}
+JobControl::JobControl(JobControl &&) noexcept = default;
+JobControl &JobControl::operator=(JobControl &&) noexcept = default;
+JobControl::~JobControl() = default;
+
+void JobControl::setProgressRange(int minimum, int maximum) { d->reportRange(minimum, maximum); }
+
+void JobControl::setProgressValue(int value) { d->reportValue(value, nullptr); }
+
+void JobControl::setProgressValueAndText(int value, const QString &text) { d->reportValue(value, &text); }
+
+bool JobControl::isStopRequested() const noexcept
+{
+    return d->stop.isStopRequested() || detail::currentPoolIsStopping();
+}
+
+StopToken JobControl::stopToken() const noexcept { return d->stop.token(); }
+
+bool JobControl::isSuspendRequested() const noexcept { return d->promise.isSuspending() || d->promise.isSuspended(); }
+
+void JobControl::suspendIfRequested()
+{
+    if (!isSuspendRequested() || d->promise.isCanceled())
+        return;
+    d->promise.reportSuspended(); // Suspending -> Suspended: the watcher's suspended()
+    // Qt's own wait (QFutureInterfaceBase::suspendIfRequested()) is woken only
+    // by resume() and cancel(); a stop request must end it too, and no public
+    // hook tells of a resume. So the wait is the stop token's, which a stop
+    // wakes at once, in slices after which the suspension is read again, and
+    // so is whether the job's pool is shutting down: a pool cannot finish
+    // while a job it runs is held, and nobody may be left to resume it.
+    constexpr auto resumePollPeriod = std::chrono::milliseconds(5);
+    const StopToken token = d->stop.token();
+    while (isSuspendRequested() && !d->promise.isCanceled() && !detail::currentPoolIsStopping()) {
+        if (token.waitFor(resumePollPeriod))
+            return;
+    }
+}
+
+} // namespace QtOffload
