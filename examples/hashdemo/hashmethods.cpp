@@ -10,6 +10,7 @@
 #include <QtCore/QFutureWatcher>
 #include <QtCore/QPromise>
 
+#include <algorithm>
 #include <memory>
 #include <stdexcept>
 
@@ -26,24 +27,27 @@ struct HashProgress
 class FileHasher
 {
 public:
-    explicit FileHasher(const QString &path) : m_file(path)
+    explicit FileHasher(const QString &path)
+        : m_file(path)
     {
         if (!m_file.open(QIODevice::ReadOnly))
             throw std::runtime_error("cannot open " + path.toStdString() + ": " + m_file.errorString().toStdString());
     }
     bool atEnd() const { return m_file.atEnd(); }
+    //! How many step() calls the file takes.
+    int blockCount() const { return int((m_file.size() + hashBlockBytes - 1) / hashBlockBytes); }
     //! Hashes the next block; the digest comes with the last one.
     HashProgress step()
     {
         const QByteArray block = m_file.read(hashBlockBytes);
         m_hash.addData(block);
         m_done += block.size();
-        return {m_done, atEnd() ? m_hash.result() : QByteArray()};
+        return { m_done, atEnd() ? m_hash.result() : QByteArray() };
     }
 
 private:
     QFile m_file;
-    QCryptographicHash m_hash{QCryptographicHash::Sha256};
+    QCryptographicHash m_hash { QCryptographicHash::Sha256 };
     qint64 m_done = 0;
 };
 
@@ -71,13 +75,15 @@ public:
         m_digest.clear();
         // The producer reads and hashes; only progress crosses threads. A
         // small buffer: the producer never runs far ahead of the screen.
-        m_generator = QtOffload::threadedIterable([](QtOffload::Sink<HashProgress> &out, QString file) {
-            FileHasher hasher(file);
-            while (!hasher.atEnd()) {
-                if (!out.yield(hasher.step()))
-                    return;
-            }
-        }, 4)(path);
+        m_generator = QtOffload::threadedIterable(
+            [](QtOffload::Sink<HashProgress> &out, QString file) {
+                FileHasher hasher(file);
+                while (!hasher.atEnd()) {
+                    if (!out.yield(hasher.step()))
+                        return;
+                }
+            },
+            4)(path);
         m_generator->onChunk(this, [this](const HashProgress &step) {
             Q_EMIT progress(step.bytesDone);
             if (!step.sha256.isEmpty())
@@ -85,7 +91,8 @@ public:
         });
         // A producer that throws gets errorOccurred() and then finished(): keep
         // the message so the window hears of the run's end exactly once.
-        connect(m_generator.get(), &QtOffload::QtGenerator::errorOccurred, this, [this](const QString &message) { m_error = message; });
+        connect(m_generator.get(), &QtOffload::QtGenerator::errorOccurred, this,
+                [this](const QString &message) { m_error = message; });
         connect(m_generator.get(), &QtOffload::QtGenerator::finished, this, [this] {
             if (m_error.isEmpty())
                 Q_EMIT finished(m_digest);
@@ -109,30 +116,34 @@ public:
     void start(const QString &path) override
     {
         // Deferred so the caller's code runs first, as with the other methods.
-        QMetaObject::invokeMethod(this, [this, path] {
-            try {
-                FileHasher hasher(path);
-                HashProgress step;
-                while (!hasher.atEnd()) {
-                    step = hasher.step();
-                    if (step.bytesDone % (32 * hashBlockBytes) == 0) { // the usual "keep the UI alive" hack
-                        Q_EMIT progress(step.bytesDone);
-                        QCoreApplication::processEvents();
+        QMetaObject::invokeMethod(
+            this,
+            [this, path] {
+                try {
+                    FileHasher hasher(path);
+                    HashProgress step;
+                    while (!hasher.atEnd()) {
+                        step = hasher.step();
+                        if (step.bytesDone % (32 * hashBlockBytes) == 0) { // the usual "keep the UI alive" hack
+                            Q_EMIT progress(step.bytesDone);
+                            QCoreApplication::processEvents();
+                        }
                     }
+                    Q_EMIT progress(step.bytesDone);
+                    Q_EMIT finished(step.sha256);
+                } catch (const std::exception &e) {
+                    Q_EMIT failed(QString::fromUtf8(e.what()));
                 }
-                Q_EMIT progress(step.bytesDone);
-                Q_EMIT finished(step.sha256);
-            } catch (const std::exception &e) {
-                Q_EMIT failed(QString::fromUtf8(e.what()));
-            }
-        }, Qt::QueuedConnection);
+            },
+            Qt::QueuedConnection);
     }
 };
 
 class ConcurrentMethod final : public HashMethod
 {
 public:
-    explicit ConcurrentMethod(QObject *parent) : HashMethod(parent)
+    explicit ConcurrentMethod(QObject *parent)
+        : HashMethod(parent)
     {
         connect(&m_watcher, &QFutureWatcher<HashProgress>::resultsReadyAt, this, [this](int begin, int end) {
             for (int i = begin; i < end; ++i) {
@@ -171,11 +182,13 @@ public:
     void start(const QString &path) override
     {
         m_digest.clear();
-        m_watcher.setFuture(QtConcurrent::run([](QPromise<HashProgress> &promise, QString file) {
-            FileHasher hasher(file);
-            while (!hasher.atEnd() && !promise.isCanceled())
-                promise.addResult(hasher.step());
-        }, path));
+        m_watcher.setFuture(QtConcurrent::run(
+            [](QPromise<HashProgress> &promise, QString file) {
+                FileHasher hasher(file);
+                while (!hasher.atEnd() && !promise.isCanceled())
+                    promise.addResult(hasher.step());
+            },
+            path));
     }
 
 private:
@@ -185,17 +198,55 @@ private:
 
 } // namespace
 
-HashMethod *makeGeneratorMethod(QObject *parent)
+ThreadedMethod::ThreadedMethod(QObject *parent)
+    : HashMethod(parent)
 {
-    return new GeneratorMethod(parent);
+    connect(&m_watcher, &QFutureWatcher<QByteArray>::finished, this, [this] {
+        if (m_watcher.isCanceled()) {
+            Q_EMIT failed(QStringLiteral("cancelled"));
+            return;
+        }
+        try {
+            Q_EMIT finished(m_watcher.result()); // rethrows the job's exception, as its own type
+        } catch (const std::exception &e) {
+            Q_EMIT failed(QString::fromUtf8(e.what()));
+        }
+    });
 }
 
-HashMethod *makeGuiThreadMethod(QObject *parent)
+ThreadedMethod::~ThreadedMethod()
 {
-    return new GuiThreadMethod(parent);
+    // The job holds nothing of this object: a stop request is enough, no wait.
+    // It also ends a pause: suspendIfRequested() returns on a cancel.
+    m_watcher.disconnect(this);
+    m_watcher.cancel();
 }
 
-HashMethod *makeConcurrentMethod(QObject *parent)
+void ThreadedMethod::start(const QString &path)
 {
-    return new ConcurrentMethod(parent);
+    // Only the progress and the digest cross threads; the job reports its
+    // progress as the future's, and waits at its check point while the
+    // future is suspended.
+    const auto hashFile = QtOffload::threaded([](QtOffload::JobControl &control, QString file) {
+        FileHasher hasher(file);
+        const int blocks = std::max(1, hasher.blockCount());
+        control.setProgressRange(0, blocks);
+        QByteArray digest;
+        for (int done = 0; !hasher.atEnd();) {
+            control.suspendIfRequested(); // Pause holds the job here, between two blocks
+            if (control.isStopRequested())
+                return QByteArray(); // cancelled: nobody reads the result
+            digest = hasher.step().sha256;
+            control.setProgressValue(++done); // cheap: only the latest value goes to the GUI
+        }
+        control.setProgressValue(blocks);
+        return digest;
+    });
+    m_watcher.setFuture(hashFile(path));
 }
+
+HashMethod *makeGeneratorMethod(QObject *parent) { return new GeneratorMethod(parent); }
+
+HashMethod *makeGuiThreadMethod(QObject *parent) { return new GuiThreadMethod(parent); }
+
+HashMethod *makeConcurrentMethod(QObject *parent) { return new ConcurrentMethod(parent); }

@@ -10,10 +10,12 @@ class QLabel;
 class QProgressBar;
 class QPushButton;
 class StallMeter;
+class ThreadedMethod;
 
 /*!
-  Hashes one file three ways, one after another, and shows for each the
-  progress, the throughput and the event loop's longest stall.
+  Hashes one file four ways, one after another, and shows for each the
+  progress, the throughput and the event loop's longest stall. The threaded
+  job's progress bar and its Pause/Resume button follow the job's QFuture.
 */
 class MainWindow : public QWidget
 {
@@ -24,6 +26,14 @@ public:
 
     //! Runs every method in turn; allFinished() follows.
     void runAll();
+    /*!
+      The next run of the threaded job pauses it once and resumes it, as a
+      click on Pause and then on Resume would: suspended as soon as it is
+      submitted, resumed when the watcher reports suspended(), after which
+      "hashdemo: paused and resumed" is printed. A job that ends before it
+      reaches its check point is run again, three runs at most.
+    */
+    void pauseOnceInNextRun();
 
 Q_SIGNALS:
     //! \a digestsMatch: all methods produced the same SHA-256.
@@ -38,8 +48,12 @@ private:
         QByteArray digest;
     };
 
+    //! Where pauseOnceInNextRun() is.
+    enum class PauseDrill { Off, Armed, Requested, Resuming };
+
     void runNext();
     void finishRow(Row &row, const QByteArray &digest);
+    void watchThreadedJob(QProgressBar *bar);
 
     const QString m_path;
     const qint64 m_fileSize;
@@ -48,5 +62,11 @@ private:
     StallMeter *m_stallMeter = nullptr;
     QElapsedTimer m_clock;
     QPushButton *m_runButton = nullptr;
+    ThreadedMethod *m_threaded = nullptr;
+    QPushButton *m_pauseButton = nullptr;
+    QElapsedTimer m_pauseClock; // valid while the job is held at its check point
+    qint64 m_pausedNs = 0; // time the current run spent paused, left out of its MiB/s
+    PauseDrill m_drill = PauseDrill::Off;
+    int m_drillRuns = 0;
     QLabel *m_summary = nullptr;
 };
