@@ -15,6 +15,7 @@
 #include <QtOffload/QtOffload>
 
 #include <QtConcurrent/QtConcurrent>
+#include <QtCore/QAbstractEventDispatcher>
 #include <QtCore/QCoreApplication>
 #include <QtCore/QElapsedTimer>
 #include <QtCore/QEventLoop>
@@ -521,6 +522,148 @@ double futureHandOffBurst()
     return result;
 }
 
+/*
+  Progress: a job of progressSteps cheap steps reports each one (values
+  1..progressSteps, range 0..progressSteps) while the main thread runs its
+  1 ms timer and watches the future with a QFutureWatcher.
+*/
+constexpr int progressSteps = 10'000'000;
+
+//! One step of the job's work: a 64-bit LCG step, which the compiler can neither fold nor vectorise.
+quint64 progressStep(quint64 accumulated, int i) { return accumulated * 6364136223846793005ULL + quint64(i); }
+
+struct ProgressOutcome
+{
+    quint64 accumulated = 0;
+    double workerMs = 0;
+};
+
+//! The job's loop, timed inside the job; \a report(i) after each step.
+template<typename Report> ProgressOutcome progressLoop(Report report)
+{
+    QElapsedTimer timer;
+    timer.start();
+    quint64 accumulated = 1;
+    for (int i = 1; i <= progressSteps; ++i) {
+        accumulated = progressStep(accumulated, i);
+        report(i);
+    }
+    return { accumulated, double(timer.nsecsElapsed()) / 1e6 };
+}
+
+//! What every job must compute, so that no method's loop is cut short unnoticed.
+quint64 expectedProgressAccumulation()
+{
+    static const quint64 expected = progressLoop([](int) {}).accumulated;
+    return expected;
+}
+
+//! The figures of one progress method, in the order its process prints them.
+enum ProgressFigure {
+    ProgressWorkerMs, // median: the job's loop, timed inside the job
+    ProgressWallMs, // median: submit to the watcher's finished()
+    ProgressDeliveries, // median: progressValueChanged() signals the watcher emitted
+    ProgressLastSeen, // lowest over the runs: the last value progressValueChanged() carried (-1: none)
+    ProgressAtFinished, // lowest over the runs: the future's progressValue() in finished()
+    ProgressGapMs, // median: the longest gap between two 1 ms timer ticks on the main thread
+    ProgressWorstGapMs, // highest over the runs: the same
+    ProgressWakeUps, // median: times the main thread's event dispatcher woke up (awake())
+    ProgressFigureCount
+};
+
+//! One run: \a submit() starts the job on the main thread, which watches it until finished().
+template<typename Submit> std::vector<double> progressRun(Submit submit)
+{
+    QEventLoop loop;
+    QFutureWatcher<ProgressOutcome> watcher;
+    int deliveries = 0;
+    int lastSeen = -1;
+    int atFinished = -1;
+    int wakeUps = 0;
+    double longestGapMs = 0;
+    std::optional<StallMeter> stall;
+    Clock::time_point start;
+    double wallMs = 0;
+    QObject::connect(&watcher, &QFutureWatcher<ProgressOutcome>::progressValueChanged, &loop, [&](int value) {
+        ++deliveries;
+        lastSeen = value;
+    });
+    QObject::connect(&watcher, &QFutureWatcher<ProgressOutcome>::finished, &loop, [&] {
+        wallMs = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+        longestGapMs = stall->longestGapUntilNowMs();
+        atFinished = watcher.future().progressValue();
+        loop.quit();
+    });
+    QObject::connect(QAbstractEventDispatcher::instance(), &QAbstractEventDispatcher::awake, &loop, [&] { ++wakeUps; });
+    stall.emplace();
+    start = Clock::now();
+    watcher.setFuture(submit());
+    loop.exec();
+    const ProgressOutcome outcome = watcher.result();
+    if (outcome.accumulated != expectedProgressAccumulation())
+        qFatal("progress job computed a wrong result");
+    return { outcome.workerMs, wallMs, double(deliveries), double(lastSeen), double(atFinished),
+             longestGapMs,     0,      double(wakeUps) };
+}
+
+//! One warm-up, then the repetitions, summed up as ProgressFigure says.
+template<typename Submit> std::vector<double> progressFigures(Submit submit)
+{
+    expectedProgressAccumulation();
+    progressRun(submit);
+    std::vector<std::vector<double>> runs;
+    for (int i = 0; i < repetitions; ++i)
+        runs.push_back(progressRun(submit));
+    const auto column = [&](int figure) {
+        std::vector<double> values;
+        for (const auto &run : runs)
+            values.push_back(run[figure]);
+        return values;
+    };
+    const auto lowest
+        = [](const std::vector<double> &values) { return *std::min_element(values.begin(), values.end()); };
+    const auto highest
+        = [](const std::vector<double> &values) { return *std::max_element(values.begin(), values.end()); };
+    std::vector<double> figures(ProgressFigureCount);
+    figures[ProgressWorkerMs] = median(column(ProgressWorkerMs));
+    figures[ProgressWallMs] = median(column(ProgressWallMs));
+    figures[ProgressDeliveries] = median(column(ProgressDeliveries));
+    figures[ProgressLastSeen] = lowest(column(ProgressLastSeen));
+    figures[ProgressAtFinished] = lowest(column(ProgressAtFinished));
+    figures[ProgressGapMs] = median(column(ProgressGapMs));
+    figures[ProgressWorstGapMs] = highest(column(ProgressGapMs));
+    figures[ProgressWakeUps] = median(column(ProgressWakeUps));
+    return figures;
+}
+
+//! The baseline: the same loop, no reports, on the default pool.
+std::vector<double> progressNone()
+{
+    return progressFigures([] { return threaded([] { return progressLoop([](int) {}); })(); });
+}
+
+//! QtOffload: a job taking JobControl &, on the default pool.
+std::vector<double> progressJobControl()
+{
+    return progressFigures([] {
+        return threaded([](JobControl &control) {
+            control.setProgressRange(0, progressSteps);
+            return progressLoop([&control](int i) { control.setProgressValue(i); });
+        })();
+    });
+}
+
+//! Qt: QtConcurrent::run() with a QPromise, on the global QThreadPool.
+std::vector<double> progressPromise()
+{
+    return progressFigures([] {
+        return QtConcurrent::run([](QPromise<ProgressOutcome> &promise) {
+            promise.setProgressRange(0, progressSteps);
+            promise.addResult(progressLoop([&promise](int i) { promise.setProgressValue(i); }));
+        });
+    });
+}
+
 using Figures = std::vector<double>;
 
 StreamFigures streamFigures(const std::function<StreamFigures()> &stream)
@@ -635,6 +778,9 @@ const QMap<QByteArray, std::function<Figures()>> &methods()
         { "gib-2", [] { return gibFigures([] { return generatorGib(2); }); } },
         { "gib-1024", [] { return gibFigures([] { return generatorGib(1024); }); } },
         { "gib-promise", [] { return gibFigures(promiseGib); } },
+        { "progress-none", progressNone },
+        { "progress-jobcontrol", progressJobControl },
+        { "progress-qpromise", progressPromise },
     };
     return all;
 }
@@ -775,5 +921,37 @@ int main(int argc, char **argv)
     gibRow("generator, maxSize 2", measureAlone("gib-2"));
     gibRow("generator, maxSize 1024", measureAlone("gib-1024"));
     gibRow("QPromise + QFutureWatcher", measureAlone("gib-promise"));
+
+    const Figures none = measureAlone("progress-none");
+    const Figures control = measureAlone("progress-jobcontrol");
+    const Figures qpromise = measureAlone("progress-qpromise");
+    std::printf("\n| progress: a job of 10M cheap steps, each reported (range 0..10M), watched by a QFutureWatcher "
+                "(median of %d) | worker time | slowdown | per report | total | deliveries | deliveries/s | last "
+                "value seen / progressValue() at finished (lowest run) | longest 1 ms timer gap (worst run) | main "
+                "thread wake-ups |\n|---|---|---|---|---|---|---|---|---|---|\n",
+                repetitions);
+    const auto progressRow = [&none](const char *what, const Figures &f) {
+        std::printf("| %s | %.1f ms | %.2fx | %.2f ns | %.1f ms | %.0f | %.1f | %.0f / %.0f | %.1f ms (%.1f ms) | %.0f "
+                    "|\n",
+                    what, f[ProgressWorkerMs], f[ProgressWorkerMs] / none[ProgressWorkerMs],
+                    (f[ProgressWorkerMs] - none[ProgressWorkerMs]) * 1e6 / progressSteps, f[ProgressWallMs],
+                    f[ProgressDeliveries], f[ProgressDeliveries] * 1000 / f[ProgressWallMs], f[ProgressLastSeen],
+                    f[ProgressAtFinished], f[ProgressGapMs], f[ProgressWorstGapMs], f[ProgressWakeUps]);
+    };
+    progressRow("no reports (the baseline)", none);
+    progressRow("threaded + JobControl::setProgressValue", control);
+    progressRow("QtConcurrent::run + QPromise::setProgressValue", qpromise);
+    std::printf("\nDeliveries count the current value the watcher is sent when setFuture() connects it; without a "
+                "progress range Qt counts results as progress, hence the baseline's 1.\n");
+    std::printf("\nWorker slowdown, QtOffload's over QPromise's: %.3f.\n",
+                (control[ProgressWorkerMs] / none[ProgressWorkerMs])
+                    / (qpromise[ProgressWorkerMs] / none[ProgressWorkerMs]));
+    std::printf("\n| what | QtOffload | Qt | ratio |\n|---|---|---|---|\n");
+    row("worker time of 10M progress reports", "JobControl", control[ProgressWorkerMs], "QPromise",
+        qpromise[ProgressWorkerMs], "ms");
+    row("total time, submit to finished()", "JobControl", control[ProgressWallMs], "QPromise", qpromise[ProgressWallMs],
+        "ms");
+    row("longest 1 ms timer gap while reporting (median run)", "JobControl", control[ProgressGapMs], "QPromise",
+        qpromise[ProgressGapMs], "ms");
     return 0;
 }
