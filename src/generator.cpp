@@ -357,6 +357,7 @@ public:
     bool paused = false;
     detail::ChunkBufferBase::Progress progress;
     quint64 progressTurn = 0; // the lane turn that delivered progress last
+    quint64 progressDeferredTurn = 0; // the turn that asked for the next one for a newer report
 };
 
 QtGenerator::QtGenerator(std::shared_ptr<detail::ChunkBufferBase> buffer, Executor executor, detail::JobPtr producer,
@@ -439,7 +440,11 @@ void QtGenerator::deliverProgress(bool final)
 {
     Q_D(QtGenerator);
     if (!final && d->progressTurn == currentTurn()) {
-        scheduleNextTurn(); // one progressChanged() per turn: the rest waits for the next
+        // One progressChanged() per turn: a report that came since waits for the next.
+        if (d->progressDeferredTurn != d->progressTurn && d->buffer->progressReported()) {
+            d->progressDeferredTurn = d->progressTurn;
+            scheduleNextTurn();
+        }
         return;
     }
     detail::ChunkBufferBase::Progress progress;

@@ -71,6 +71,8 @@ public:
     };
     //! The progress, if the producer reported any since the last call.
     bool takeProgress(Progress &out);
+    //! Whether takeProgress() would find a report. Any thread.
+    bool progressReported() const noexcept { return m_progressReported.load(std::memory_order_relaxed); }
 
     struct End
     {
