@@ -8,7 +8,7 @@ packages=(
     qml6-module-qtquick-window
     # A Qt Quick app with Controls needs these three too: Debian packages each QML module apart.
     qml6-module-qtquick-controls qml6-module-qtquick-templates qml6-module-qtquick-layouts
-    netcat-openbsd
+    netcat-openbsd doxygen clang-format
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -41,6 +41,7 @@ Entrypoint::Entrypoint(int &argc, char **argv, EntrypointOptions options) : d(st
 Entrypoint::~Entrypoint()
 {
     shutdown();
+    d->pool.reset(); // shut down already: no job runs on it any more
     d->ownedApplication.reset();
 }
 
@@ -90,13 +91,11 @@ QStringList Entrypoint::shutdown()
     if (current != d->pool.get())
         detail::exchangeDefaultPool(current); // someone installed another default meanwhile: keep theirs
     const QStringList busy = d->pool->shutdown(timeout);
-    if (busy.isEmpty()) {
-        d->pool.reset();
-    } else {
+    if (!busy.isEmpty()) {
         for (const QString &name : busy)
             qWarning("QtOffload::Entrypoint: pool thread \"%s\" still runs a job after %lld ms; leaving it",
                      qPrintable(name), static_cast<long long>(timeout.count()));
-        (void)d->pool.release();
+        (void)d->pool.release(); // its running thread still uses it
         stuck += busy;
     }
     if (!d->ownedApplication)

@@ -23,6 +23,7 @@ struct SeparateThread
     JobPtr job;
     QString name;
     bool finished = false;
+    bool givenUp = false; // a join() already waited its timeout for it: nobody waits again
 };
 
 class SeparateThreads
@@ -30,8 +31,9 @@ class SeparateThreads
 public:
     ~SeparateThreads()
     {
-        // Process exit without an Entrypoint: stop what we can, and never
-        // destroy a QThread that still runs (Qt aborts on that).
+        // Process exit: stop what we can, and never destroy a QThread that
+        // still runs (Qt aborts on that). A thread an Entrypoint's shutdown
+        // already gave up on is not waited for a second time.
         stop();
         const QStringList stuck = join(std::chrono::seconds(2));
         std::lock_guard lock(mutex);
@@ -76,7 +78,7 @@ public:
             std::unique_lock lock(mutex);
             const auto allFinished = [this] {
                 for (const auto &entry : separate) {
-                    if (!entry.finished)
+                    if (!entry.finished && !entry.givenUp)
                         return false;
                 }
                 return true;
@@ -85,6 +87,8 @@ public:
                 separateCv.wait(lock, allFinished);
             else
                 separateCv.wait_for(lock, timeout, allFinished);
+            for (auto &entry : separate)
+                entry.givenUp = !entry.finished;
         }
         reapFinished();
         std::lock_guard lock(mutex);

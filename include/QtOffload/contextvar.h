@@ -53,6 +53,7 @@ private:
 class QTOFFLOAD_EXPORT ContextScope
 {
 public:
+    //! Installs \a context on this thread until the scope ends.
     explicit ContextScope(const Context &context) noexcept;
     ~ContextScope();
     ContextScope(const ContextScope &) = delete;
@@ -95,10 +96,12 @@ public:
         bool m_valid = false;
     };
 
+    //! A variable with no value yet; \a name is for messages (LookupError).
     explicit ContextVar(QString name = {}) : m_name(std::move(name)), m_id(detail::newContextVarId()) {}
     ContextVar(const ContextVar &) = delete;
     ContextVar &operator=(const ContextVar &) = delete;
 
+    //! The name given at construction.
     QString name() const { return m_name; }
 
     //! True when the calling thread's context holds a value for this variable.
