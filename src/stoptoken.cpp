@@ -74,10 +74,11 @@ bool StopToken::isStopRequested() const noexcept
 bool StopToken::waitFor(std::chrono::milliseconds timeout) const
 {
     if (!d) {
+        // Nothing can stop it: sleep the whole timeout (a spurious wake-up must not end it early).
         std::mutex mutex;
         std::condition_variable never;
         std::unique_lock lock(mutex);
-        never.wait_for(lock, timeout);
+        never.wait_until(lock, std::chrono::steady_clock::now() + timeout, [] { return false; });
         return false;
     }
     return d->waitFor(timeout);
@@ -102,8 +103,11 @@ bool StopSource::isStopRequested() const noexcept
 
 void StopSource::watchCancellation(const QFutureInterfaceBase &future)
 {
-    std::lock_guard lock(d->mutex);
-    d->watched.emplace(future);
+    {
+        std::lock_guard lock(d->mutex);
+        d->watched.emplace(future);
+    }
+    d->cv.notify_all(); // a waitFor() already running starts polling the future now
 }
 
 } // namespace QtOffload

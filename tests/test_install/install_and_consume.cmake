@@ -2,6 +2,7 @@
 # cmake -P script run by the test_install CTest test (see CMakeLists.txt for
 # the variables it gets). Every step must succeed; the last line it prints is
 # the consumer's own output, which the test matches.
+cmake_minimum_required(VERSION 3.25)
 foreach(variable QTOFFLOAD_CMAKE_COMMAND QTOFFLOAD_BUILD_DIR QTOFFLOAD_GENERATOR CONSUMER_SOURCE_DIR WORK_DIR)
     if(NOT ${variable})
         message(FATAL_ERROR "install_and_consume.cmake: ${variable} is not set")
@@ -23,6 +24,8 @@ run_step("cmake --install" "${QTOFFLOAD_CMAKE_COMMAND}" --install "${QTOFFLOAD_B
 
 # Every ```cpp block of the READMEs becomes a source file of the consumer, so
 # the documentation cannot drift from what compiles.
+# "|"-separated: a ";" would split the test's command line.
+string(REPLACE "|" ";" README_FILES "${README_FILES}")
 set(snippets_dir "${WORK_DIR}/snippets")
 file(MAKE_DIRECTORY "${snippets_dir}")
 set(snippet_count 0)
@@ -76,7 +79,8 @@ endif()
 run_step("building the consumer" "${QTOFFLOAD_CMAKE_COMMAND}" --build "${consumer_build}")
 
 # The installed QML module, as a user's QML_IMPORT_PATH finds it.
-file(GLOB_RECURSE qmldirs "${prefix}/*/QtOffload/qmldir")
+file(GLOB_RECURSE qmldirs "${prefix}/qmldir")
+list(FILTER qmldirs INCLUDE REGEX "/QtOffload/qmldir$")
 if(NOT qmldirs)
     message(FATAL_ERROR "test_install: no QML module QtOffload installed under ${prefix}")
 endif()
@@ -93,6 +97,6 @@ foreach(program app widgets_app qml_app)
         message(FATAL_ERROR "test_install: the consumer ${program} failed (${result}):\n${output}${errors}")
     endif()
     string(STRIP "${output}" output)
-    string(APPEND report " ${output};")
+    string(APPEND report " ${output} |")
 endforeach()
 message(STATUS "consumer ran:${report}")

@@ -140,6 +140,11 @@ template<typename F> struct SinkValueOf<F, true>
         SinkParam<void>>::ValueType;
 };
 
+//! The chunk type of a producer QtOffload could not make sense of (a static_assert said why).
+struct UnusableProducer
+{
+};
+
 template<typename T, typename Fn, typename... Args>
 struct SinkInvocable : std::is_invocable<Fn &, Sink<T> &, std::decay_t<Args> &&...>
 {
@@ -173,7 +178,9 @@ template<typename Explicit, typename F, typename... Args> auto makeProducerBody(
                       "write [](QtOffload::Sink<int> &out) { ... }, or name T for a generic one, "
                       "threadedIterable<int>([](auto &out) { ... }); a producer without a sink returns "
                       "QCoro::Generator<T> or a range");
-        return std::pair<std::type_identity<void>, int>({}, 0);
+        // A well-formed stand-in, so that the assertion is the only error.
+        auto body = [](Sink<UnusableProducer> &) {};
+        return std::pair<std::type_identity<UnusableProducer>, decltype(body)>({}, std::move(body));
     } else {
         auto bound = bindArguments(std::forward<F>(f), std::forward<Args>(args)...);
         using R = ResultType<decltype(bound())>;
