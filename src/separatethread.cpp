@@ -87,14 +87,18 @@ public:
                 separateCv.wait(lock, allFinished);
             else
                 separateCv.wait_for(lock, timeout, allFinished);
-            for (auto &entry : separate)
-                entry.givenUp = !entry.finished;
+        }
+        QStringList stuck; // the threads this join waited for in vain, not those an earlier one gave up on
+        {
+            std::lock_guard lock(mutex);
+            for (auto &entry : separate) {
+                if (entry.finished || entry.givenUp)
+                    continue;
+                entry.givenUp = true;
+                stuck << entry.name;
+            }
         }
         reapFinished();
-        std::lock_guard lock(mutex);
-        QStringList stuck;
-        for (const auto &entry : separate)
-            stuck << entry.name;
         return stuck;
     }
 

@@ -64,12 +64,12 @@ public:
 } // namespace detail
 
 StopToken::StopToken() noexcept = default;
-StopToken::StopToken(std::shared_ptr<detail::StopState> state) noexcept : d(std::move(state)) {}
-
-bool StopToken::isStopRequested() const noexcept
+StopToken::StopToken(std::shared_ptr<detail::StopState> state) noexcept
+    : d(std::move(state))
 {
-    return d && d->isStopRequested();
 }
+
+bool StopToken::isStopRequested() const noexcept { return d && d->isStopRequested(); }
 
 bool StopToken::waitFor(std::chrono::milliseconds timeout) const
 {
@@ -84,22 +84,16 @@ bool StopToken::waitFor(std::chrono::milliseconds timeout) const
     return d->waitFor(timeout);
 }
 
-StopSource::StopSource() : d(std::make_shared<detail::StopState>()) {}
-
-StopToken StopSource::token() const noexcept
+StopSource::StopSource()
+    : d(std::make_shared<detail::StopState>())
 {
-    return StopToken(d);
 }
 
-void StopSource::requestStop() noexcept
-{
-    d->request();
-}
+StopToken StopSource::token() const noexcept { return StopToken(d); }
 
-bool StopSource::isStopRequested() const noexcept
-{
-    return d->isStopRequested();
-}
+void StopSource::requestStop() noexcept { d->request(); }
+
+bool StopSource::isStopRequested() const noexcept { return d->isStopRequested(); }
 
 void StopSource::watchCancellation(const QFutureInterfaceBase &future)
 {

@@ -129,6 +129,8 @@ private Q_SLOTS:
     void testInvokeBlockingAfterShutdownFails();
     void testSeparateThreadInInvokeBlockingIsNotReportedStuck();
     void testSecondEntrypointWorks();
+    void testAThreadGivenUpOnIsNotWaitedForAgain();
+    void testPoolStaysValidAfterShutdown();
 
 private:
     // QCoreApplication keeps references to these for its whole life.
@@ -374,6 +376,43 @@ void tst_Entrypoint::testShutdownReportsThreadIgnoringStop()
     }
     state->release.release();
     QTRY_VERIFY_WITH_TIMEOUT(stubborn.isFinished(), waitMs);
+}
+
+void tst_Entrypoint::testAThreadGivenUpOnIsNotWaitedForAgain()
+{
+    auto started = std::make_shared<Gate>();
+    auto release = std::make_shared<Gate>();
+    QFuture<void> stubborn;
+    {
+        Entrypoint ep(m_argc, m_argv, { .poolSize = 1, .shutdownTimeout = 200ms });
+        stubborn = QtOffload::threadedSeparate([started, release] {
+            started->release();
+            release->tryAcquire(1, 3 * waitMs); // ignores any stop request
+        })();
+        QVERIFY(started->tryAcquire(1, waitMs));
+        QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("ignored its stop request")));
+        QCOMPARE(ep.shutdown().size(), 1);
+    }
+    {
+        // A later shutdown (or the process's exit) does not wait for it again: with
+        // this timeout it would take a minute if it did.
+        Entrypoint ep(m_argc, m_argv, { .poolSize = 1, .shutdownTimeout = 60s });
+        QElapsedTimer clock;
+        clock.start();
+        QCOMPARE(ep.shutdown(), QStringList());
+        QVERIFY2(clock.elapsed() < 30'000, qPrintable(QString::number(clock.elapsed())));
+    }
+    release->release();
+    QTRY_VERIFY_WITH_TIMEOUT(stubborn.isFinished(), waitMs);
+}
+
+void tst_Entrypoint::testPoolStaysValidAfterShutdown()
+{
+    Entrypoint ep(m_argc, m_argv, { .poolSize = 1 });
+    QtOffload::ThreadPool *pool = ep.pool();
+    QVERIFY(ep.shutdown().isEmpty());
+    QCOMPARE(ep.pool(), pool); // still there, and it says why it takes no job
+    QVERIFY_THROWS_EXCEPTION(QtOffload::ShutdownError, (void)pool->run([] { return 1; }));
 }
 
 void tst_Entrypoint::testShutdownCancelsQueuedPoolJobs()
