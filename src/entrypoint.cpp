@@ -22,7 +22,8 @@ public:
     bool shutDown = false;
 };
 
-Entrypoint::Entrypoint(int &argc, char **argv, EntrypointOptions options) : d(std::make_unique<EntrypointPrivate>())
+Entrypoint::Entrypoint(int &argc, char **argv, EntrypointOptions options)
+    : d(std::make_unique<EntrypointPrivate>())
 {
     d->options = std::move(options);
     if (!QCoreApplication::instance())
@@ -45,15 +46,9 @@ Entrypoint::~Entrypoint()
     d->ownedApplication.reset();
 }
 
-QCoreApplication *Entrypoint::application() const
-{
-    return d->application;
-}
+QCoreApplication *Entrypoint::application() const { return d->application; }
 
-ThreadPool *Entrypoint::pool() const
-{
-    return d->pool.get();
-}
+ThreadPool *Entrypoint::pool() const { return d->pool.get(); }
 
 void Entrypoint::callInEventLoop(std::function<void()> call, std::shared_ptr<detail::Completion> completion)
 {

@@ -23,8 +23,7 @@ int main(int argc, char *argv[])
         return 1;
     }
     auto generator = QtOffload::threadedIterable([](QtOffload::Sink<int> &out) {
-        for (int i = 1; i <= 10 && out.yield(i); ++i) {
-        }
+        for (int i = 1; i <= 10 && out.yield(i); ++i) { }
     })();
     model->setProperty("generator", QVariant::fromValue(static_cast<QtOffload::QtGenerator *>(generator.get())));
     QObject::connect(generator.get(), &QtOffload::QtGenerator::finished, &app, [&] {

@@ -15,7 +15,7 @@
 int main(int argc, char *argv[])
 {
     QApplication app(argc, argv);
-    QtOffload::Entrypoint entrypoint(argc, argv, {.poolSize = 2});
+    QtOffload::Entrypoint entrypoint(argc, argv, { .poolSize = 2 });
     QWidget window;
     auto *bar = new QProgressBar(&window);
     auto *cancel = new QPushButton(QStringLiteral("Cancel"), &window);
