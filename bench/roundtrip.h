@@ -15,8 +15,7 @@ namespace bench {
 
 //! Sequential event thread -> worker -> context round trips, inside a running loop:
 //! \a attach(context, onDone) submits one job and arranges for onDone on the context's thread.
-template<typename Attach>
-double roundTrip(int count, Attach attach)
+template<typename Attach> double roundTrip(int count, Attach attach)
 {
     QEventLoop loop;
     QObject context;
@@ -39,8 +38,7 @@ double roundTrip(int count, Attach attach)
 }
 
 //! Attaches through QFuture::then(context).
-template<typename Submit>
-auto viaThen(Submit submit)
+template<typename Submit> auto viaThen(Submit submit)
 {
     return [submit](QObject *context, std::function<void()> onDone) {
         submit().then(context, [onDone = std::move(onDone)](int) { onDone(); });
@@ -48,8 +46,7 @@ auto viaThen(Submit submit)
 }
 
 //! Attaches through whenFinished(), a QFutureWatcher underneath.
-template<typename Submit>
-auto viaWhenFinished(Submit submit)
+template<typename Submit> auto viaWhenFinished(Submit submit)
 {
     return [submit](QObject *context, std::function<void()> onDone) {
         QtOffload::whenFinished(submit(), context, [onDone = std::move(onDone)](int) { onDone(); });

@@ -5,10 +5,10 @@ packages=(
     cmake ninja-build g++ pkg-config
     qt6-base-dev qt6-base-private-dev qt6-base-dev-tools qt6-declarative-dev qcoro-qt6-dev
     qml6-module-qttest qml6-module-qtquick qml6-module-qtqml qml6-module-qtqml-workerscript
-    qml6-module-qtquick-window
+    qml6-module-qtquick-window qml6-module-qtqml-models
     # A Qt Quick app with Controls needs these three too: Debian packages each QML module apart.
     qml6-module-qtquick-controls qml6-module-qtquick-templates qml6-module-qtquick-layouts
-    netcat-openbsd
+    netcat-openbsd doxygen clang-format
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -8,6 +8,17 @@ configs=(${QTOFFLOAD_TEST_CONFIGS:-release tsan asan})
 failed_configs=()
 total_passed=0
 total_failed=0
+
+# The code stays formatted: .clang-format over every C++ file we keep.
+echo "=== format: clang-format --dry-run -Werror"
+mapfile -t sources < <(git ls-files -- 'src/*.cpp' 'src/*.h' 'include/*.h' 'include/QtOffload/QtOffload' \
+    'tests/*.cpp' 'tests/*.h' 'examples/*.cpp' 'examples/*.h' 'bench/*.cpp' 'bench/*.h')
+if clang-format --dry-run -Werror "${sources[@]}"; then
+    total_passed=$((total_passed + 1))
+else
+    failed_configs+=("format")
+    total_failed=$((total_failed + 1))
+fi
 for config in "${configs[@]}"; do
     echo "=== $config: configure and build"
     if ! cmake --preset "$config" >/dev/null || ! cmake --build --preset "$config"; then

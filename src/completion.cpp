@@ -64,8 +64,8 @@ void Completion::wait(const WaitTarget &target, std::chrono::milliseconds timeou
     const auto spinUntil = std::chrono::steady_clock::now() + std::chrono::microseconds(50);
     while (!m_completed.load(std::memory_order_acquire) && std::chrono::steady_clock::now() < spinUntil)
         std::this_thread::yield();
-    const auto deadline = forever ? std::chrono::steady_clock::time_point::max()
-                                  : std::chrono::steady_clock::now() + timeout;
+    const auto deadline
+        = forever ? std::chrono::steady_clock::time_point::max() : std::chrono::steady_clock::now() + timeout;
     std::unique_lock lock(m_mutex);
     while (m_status == Status::Pending) {
         const auto now = std::chrono::steady_clock::now();
@@ -105,10 +105,7 @@ void Completion::wait(const WaitTarget &target, std::chrono::milliseconds timeou
     QTOFFLOAD_HAPPENS_AFTER(this);
 }
 
-void Completion::setWatcher(QObject *watcher)
-{
-    m_watcher = watcher;
-}
+void Completion::setWatcher(QObject *watcher) { m_watcher = watcher; }
 
 void Completion::waitInEventLoop()
 {
@@ -155,7 +152,8 @@ void Completion::throwUnlessSucceeded() const
     case Status::Cancelled:
         throw CancelledError("QtOffload: the awaited future was cancelled");
     case Status::Abandoned:
-        throw ShutdownError("QtOffload: the call was dropped before it could finish: its target object, thread or task was destroyed");
+        throw ShutdownError(
+            "QtOffload: the call was dropped before it could finish: its target object, thread or task was destroyed");
     case Status::Pending:
         break;
     }

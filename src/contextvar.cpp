@@ -17,13 +17,10 @@ namespace {
 // The calling thread's current snapshot. Snapshots are immutable, so a
 // capture is a reference-count increment and set() copies the (small) map.
 thread_local std::shared_ptr<const detail::ContextMap> t_current;
-std::atomic<quint64> s_nextId{1};
+std::atomic<quint64> s_nextId { 1 };
 } // namespace
 
-quint64 detail::newContextVarId() noexcept
-{
-    return s_nextId.fetch_add(1, std::memory_order_relaxed);
-}
+quint64 detail::newContextVarId() noexcept { return s_nextId.fetch_add(1, std::memory_order_relaxed); }
 
 detail::ContextValue detail::contextLookup(quint64 id) noexcept
 {
@@ -56,11 +53,11 @@ Context Context::capture() noexcept
     return context;
 }
 
-ContextScope::ContextScope(const Context &context) noexcept : m_previous(std::exchange(t_current, context.d)) {}
-
-ContextScope::~ContextScope()
+ContextScope::ContextScope(const Context &context) noexcept
+    : m_previous(std::exchange(t_current, context.d))
 {
-    t_current = std::move(m_previous);
 }
+
+ContextScope::~ContextScope() { t_current = std::move(m_previous); }
 
 } // namespace QtOffload

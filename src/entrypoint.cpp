@@ -22,7 +22,8 @@ public:
     bool shutDown = false;
 };
 
-Entrypoint::Entrypoint(int &argc, char **argv, EntrypointOptions options) : d(std::make_unique<EntrypointPrivate>())
+Entrypoint::Entrypoint(int &argc, char **argv, EntrypointOptions options)
+    : d(std::make_unique<EntrypointPrivate>())
 {
     d->options = std::move(options);
     if (!QCoreApplication::instance())
@@ -41,18 +42,13 @@ Entrypoint::Entrypoint(int &argc, char **argv, EntrypointOptions options) : d(st
 Entrypoint::~Entrypoint()
 {
     shutdown();
+    d->pool.reset(); // shut down already: no job runs on it any more
     d->ownedApplication.reset();
 }
 
-QCoreApplication *Entrypoint::application() const
-{
-    return d->application;
-}
+QCoreApplication *Entrypoint::application() const { return d->application; }
 
-ThreadPool *Entrypoint::pool() const
-{
-    return d->pool.get();
-}
+ThreadPool *Entrypoint::pool() const { return d->pool.get(); }
 
 void Entrypoint::callInEventLoop(std::function<void()> call, std::shared_ptr<detail::Completion> completion)
 {
@@ -90,13 +86,11 @@ QStringList Entrypoint::shutdown()
     if (current != d->pool.get())
         detail::exchangeDefaultPool(current); // someone installed another default meanwhile: keep theirs
     const QStringList busy = d->pool->shutdown(timeout);
-    if (busy.isEmpty()) {
-        d->pool.reset();
-    } else {
+    if (!busy.isEmpty()) {
         for (const QString &name : busy)
             qWarning("QtOffload::Entrypoint: pool thread \"%s\" still runs a job after %lld ms; leaving it",
                      qPrintable(name), static_cast<long long>(timeout.count()));
-        (void)d->pool.release();
+        (void)d->pool.release(); // its running thread still uses it
         stuck += busy;
     }
     if (!d->ownedApplication)

@@ -9,7 +9,7 @@
 #include <memory>
 #include <typeinfo>
 #if defined(__GLIBCXX__)
-#  include <cxxabi.h>
+#include <cxxabi.h>
 #endif
 
 namespace QtOffload {
@@ -38,7 +38,8 @@ void detail::announceHandOver(const std::exception_ptr &error) noexcept
     char *object = *reinterpret_cast<char *const *>(&error);
     const size_t block = malloc_usable_size(object - headerSize);
     if (block > headerSize)
-        AnnotateBenignRaceSized(__FILE__, __LINE__, object, block - headerSize, "exception handed over through QFuture");
+        AnnotateBenignRaceSized(__FILE__, __LINE__, object, block - headerSize,
+                                "exception handed over through QFuture");
 #else
     Q_UNUSED(error);
 #endif

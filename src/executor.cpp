@@ -14,7 +14,8 @@ namespace {
 class JobRunnable final : public QRunnable
 {
 public:
-    explicit JobRunnable(detail::JobPtr job) : m_job(std::move(job))
+    explicit JobRunnable(detail::JobPtr job)
+        : m_job(std::move(job))
     {
         setAutoDelete(true);
         QTOFFLOAD_HAPPENS_BEFORE(this); // QThreadPool's hand-over is invisible to TSan
@@ -38,13 +39,17 @@ private:
 
 Executor::Executor() noexcept = default;
 
-Executor::Executor(ThreadPool *pool) : m_kind(Kind::Pool), m_target(pool)
+Executor::Executor(ThreadPool *pool)
+    : m_kind(Kind::Pool)
+    , m_target(pool)
 {
     if (!pool)
         throw std::invalid_argument("QtOffload: the ThreadPool is null");
 }
 
-Executor::Executor(QThreadPool *pool) : m_kind(Kind::QtPool), m_target(pool)
+Executor::Executor(QThreadPool *pool)
+    : m_kind(Kind::QtPool)
+    , m_target(pool)
 {
     if (!pool)
         throw std::invalid_argument("QtOffload: the QThreadPool is null");

@@ -16,7 +16,11 @@ namespace {
 class CallEvent final : public QEvent
 {
 public:
-    explicit CallEvent(JobPtr job) : QEvent(type()), m_job(std::move(job)) {}
+    explicit CallEvent(JobPtr job)
+        : QEvent(type())
+        , m_job(std::move(job))
+    {
+    }
     ~CallEvent() override
     {
         QTOFFLOAD_HAPPENS_AFTER(this); // may be dropped unrun in the target thread
@@ -42,7 +46,10 @@ private:
 class EventLoopInvoker final : public QObject
 {
 public:
-    explicit EventLoopInvoker(bool disposable) : m_disposable(disposable) {}
+    explicit EventLoopInvoker(bool disposable)
+        : m_disposable(disposable)
+    {
+    }
 
     bool event(QEvent *event) override
     {
@@ -69,7 +76,8 @@ bool isMainThread(const QThread *thread)
 void checkMainLoop(const QThread *thread)
 {
     if (isMainThread(thread) && mainEventLoopClosed() && QThread::currentThread() != thread)
-        throw ShutdownError("QtOffload::invokeBlocking: the main event loop has shut down (the application is quitting)");
+        throw ShutdownError(
+            "QtOffload::invokeBlocking: the main event loop has shut down (the application is quitting)");
 }
 
 // One long-lived invoker for the main thread, the common target; other
@@ -100,10 +108,13 @@ QObject *invokerFor(QThread *thread)
     // fails the caller's wait at once.
     // Qt publishes the connection with synchronisation ThreadSanitizer cannot
     // see (uninstrumented): announce the hand-over of the functor ourselves.
-    QObject::connect(thread, &QThread::finished, invoker, [invoker] {
-        QTOFFLOAD_HAPPENS_AFTER(&s_finishedConnections);
-        delete invoker;
-    }, Qt::DirectConnection);
+    QObject::connect(
+        thread, &QThread::finished, invoker,
+        [invoker] {
+            QTOFFLOAD_HAPPENS_AFTER(&s_finishedConnections);
+            delete invoker;
+        },
+        Qt::DirectConnection);
     QTOFFLOAD_HAPPENS_BEFORE(&s_finishedConnections);
     return invoker;
 }
@@ -126,7 +137,7 @@ InvokeTarget invokeTargetFor(QObject *context)
     if (!thread || thread->isFinished())
         throw ShutdownError("QtOffload::invokeBlocking: the context object's thread has finished");
     checkMainLoop(thread);
-    return {thread, context, isMainThread(thread)};
+    return { thread, context, isMainThread(thread) };
 }
 
 InvokeTarget invokeTargetFor(QThread *thread)
@@ -138,7 +149,7 @@ InvokeTarget invokeTargetFor(QThread *thread)
     if (QThread::currentThread() != thread && !thread->isRunning())
         throw ShutdownError("QtOffload::invokeBlocking: the target thread has not been started");
     checkMainLoop(thread);
-    return {thread, nullptr, isMainThread(thread)};
+    return { thread, nullptr, isMainThread(thread) };
 }
 
 InvokeTarget mainThreadInvokeTarget()

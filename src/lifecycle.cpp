@@ -16,7 +16,7 @@ namespace QtOffload::detail {
 
 namespace {
 
-std::atomic<bool> s_mainLoopClosed{false};
+std::atomic<bool> s_mainLoopClosed { false };
 
 class Lifecycle
 {
@@ -53,15 +53,9 @@ void onApplicationDestroyed()
 
 } // namespace
 
-bool mainEventLoopClosed() noexcept
-{
-    return s_mainLoopClosed.load(std::memory_order_acquire);
-}
+bool mainEventLoopClosed() noexcept { return s_mainLoopClosed.load(std::memory_order_acquire); }
 
-void setMainEventLoopClosed(bool closed) noexcept
-{
-    s_mainLoopClosed.store(closed, std::memory_order_release);
-}
+void setMainEventLoopClosed(bool closed) noexcept { s_mainLoopClosed.store(closed, std::memory_order_release); }
 
 void ensureApplicationHooks()
 {

@@ -10,7 +10,9 @@
 
 class QThread;
 
-namespace QtOffload { class ThreadPool; }
+namespace QtOffload {
+class ThreadPool;
+}
 
 namespace QtOffload::detail {
 

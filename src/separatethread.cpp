@@ -23,6 +23,7 @@ struct SeparateThread
     JobPtr job;
     QString name;
     bool finished = false;
+    bool givenUp = false; // a join() already waited its timeout for it: nobody waits again
 };
 
 class SeparateThreads
@@ -30,8 +31,9 @@ class SeparateThreads
 public:
     ~SeparateThreads()
     {
-        // Process exit without an Entrypoint: stop what we can, and never
-        // destroy a QThread that still runs (Qt aborts on that).
+        // Process exit: stop what we can, and never destroy a QThread that
+        // still runs (Qt aborts on that). A thread an Entrypoint's shutdown
+        // already gave up on is not waited for a second time.
         stop();
         const QStringList stuck = join(std::chrono::seconds(2));
         std::lock_guard lock(mutex);
@@ -76,7 +78,7 @@ public:
             std::unique_lock lock(mutex);
             const auto allFinished = [this] {
                 for (const auto &entry : separate) {
-                    if (!entry.finished)
+                    if (!entry.finished && !entry.givenUp)
                         return false;
                 }
                 return true;
@@ -86,11 +88,17 @@ public:
             else
                 separateCv.wait_for(lock, timeout, allFinished);
         }
+        QStringList stuck; // the threads this join waited for in vain, not those an earlier one gave up on
+        {
+            std::lock_guard lock(mutex);
+            for (auto &entry : separate) {
+                if (entry.finished || entry.givenUp)
+                    continue;
+                entry.givenUp = true;
+                stuck << entry.name;
+            }
+        }
         reapFinished();
-        std::lock_guard lock(mutex);
-        QStringList stuck;
-        for (const auto &entry : separate)
-            stuck << entry.name;
         return stuck;
     }
 

@@ -64,46 +64,44 @@ public:
 } // namespace detail
 
 StopToken::StopToken() noexcept = default;
-StopToken::StopToken(std::shared_ptr<detail::StopState> state) noexcept : d(std::move(state)) {}
-
-bool StopToken::isStopRequested() const noexcept
+StopToken::StopToken(std::shared_ptr<detail::StopState> state) noexcept
+    : d(std::move(state))
 {
-    return d && d->isStopRequested();
 }
+
+bool StopToken::isStopRequested() const noexcept { return d && d->isStopRequested(); }
 
 bool StopToken::waitFor(std::chrono::milliseconds timeout) const
 {
     if (!d) {
+        // Nothing can stop it: sleep the whole timeout (a spurious wake-up must not end it early).
         std::mutex mutex;
         std::condition_variable never;
         std::unique_lock lock(mutex);
-        never.wait_for(lock, timeout);
+        never.wait_until(lock, std::chrono::steady_clock::now() + timeout, [] { return false; });
         return false;
     }
     return d->waitFor(timeout);
 }
 
-StopSource::StopSource() : d(std::make_shared<detail::StopState>()) {}
-
-StopToken StopSource::token() const noexcept
+StopSource::StopSource()
+    : d(std::make_shared<detail::StopState>())
 {
-    return StopToken(d);
 }
 
-void StopSource::requestStop() noexcept
-{
-    d->request();
-}
+StopToken StopSource::token() const noexcept { return StopToken(d); }
 
-bool StopSource::isStopRequested() const noexcept
-{
-    return d->isStopRequested();
-}
+void StopSource::requestStop() noexcept { d->request(); }
+
+bool StopSource::isStopRequested() const noexcept { return d->isStopRequested(); }
 
 void StopSource::watchCancellation(const QFutureInterfaceBase &future)
 {
-    std::lock_guard lock(d->mutex);
-    d->watched.emplace(future);
+    {
+        std::lock_guard lock(d->mutex);
+        d->watched.emplace(future);
+    }
+    d->cv.notify_all(); // a waitFor() already running starts polling the future now
 }
 
 } // namespace QtOffload

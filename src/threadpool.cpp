@@ -54,8 +54,8 @@ public:
     const int maxThreads;
 
     alignas(64) mutable std::mutex mutex;
-    std::condition_variable workCv;    // sleeping workers
-    std::condition_variable idleCv;    // waitForDone() and shutdown()
+    std::condition_variable workCv; // sleeping workers
+    std::condition_variable idleCv; // waitForDone() and shutdown()
     std::condition_variable monitorCv; // the starvation monitor
     // Submission: submit() pushes onto a lock-free list (newest first) with
     // one compare-and-swap and never takes the workers' mutex, except to
@@ -67,7 +67,7 @@ public:
     // write them from different cores.
     alignas(64) std::atomic<detail::Job *> submittedJobs { nullptr };
     alignas(64) std::atomic<int> submitting { 0 };
-    std::atomic<bool> stopping{false};
+    std::atomic<bool> stopping { false };
     alignas(64) std::deque<detail::JobPtr> queue;
     // queue.size(), for the readers that do not take the lock; only workers write it.
     std::atomic<qsizetype> queued { 0 };
@@ -84,17 +84,17 @@ public:
     int nextThreadIndex = 1;
     bool shuttingDown = false;
     quint64 jobsStarted = 0; // progress, for starvation detection
-    std::chrono::milliseconds starvationTimeout{500};
+    std::chrono::milliseconds starvationTimeout { 500 };
 
     alignas(64) qint64 succeeded = 0;
     qint64 failed = 0;
     qint64 cancelled = 0;
     qint64 overflowThreads = 0;
-    Clock::duration totalRunTime{0};
+    Clock::duration totalRunTime { 0 };
 };
 
 namespace {
-std::atomic<ThreadPool *> s_explicitDefault{nullptr};
+std::atomic<ThreadPool *> s_explicitDefault { nullptr };
 
 struct ProcessPool
 {
@@ -107,7 +107,7 @@ struct ProcessPool
     }
     std::mutex mutex;
     std::unique_ptr<ThreadPool> pool;
-    std::atomic<ThreadPool *> current{nullptr};
+    std::atomic<ThreadPool *> current { nullptr };
     bool destroyed = false;
 };
 
@@ -141,9 +141,15 @@ void ThreadPoolPrivate::recordLocked(detail::JobOutcome outcome)
 {
     --runningJobs;
     switch (outcome) {
-    case detail::JobOutcome::Succeeded: ++succeeded; break;
-    case detail::JobOutcome::Failed: ++failed; break;
-    case detail::JobOutcome::Cancelled: ++cancelled; break;
+    case detail::JobOutcome::Succeeded:
+        ++succeeded;
+        break;
+    case detail::JobOutcome::Failed:
+        ++failed;
+        break;
+    case detail::JobOutcome::Cancelled:
+        ++cancelled;
+        break;
     }
 }
 
@@ -265,7 +271,8 @@ void ThreadPoolPrivate::submit(detail::JobPtr job)
     if (stopping.load()) {
         submitting.fetch_sub(1);
         job->cancel();
-        throw ShutdownError("QtOffload: ThreadPool \"" + name.toStdString() + "\" is shutting down and takes no more jobs");
+        throw ShutdownError("QtOffload: ThreadPool \"" + name.toStdString()
+                            + "\" is shutting down and takes no more jobs");
     }
     detail::Job *raw = job.release();
     raw->nextSubmitted = submittedJobs.load(std::memory_order_relaxed);
@@ -396,7 +403,10 @@ bool ThreadPoolPrivate::isWorkerThread() const
     return std::find(threads.begin(), threads.end(), current) != threads.end();
 }
 
-ThreadPool::ThreadPool(int maxThreads, QObject *parent) : ThreadPool(maxThreads, QString(), parent) {}
+ThreadPool::ThreadPool(int maxThreads, QObject *parent)
+    : ThreadPool(maxThreads, QString(), parent)
+{
+}
 
 ThreadPool::ThreadPool(int maxThreads, const QString &name, QObject *parent)
     : QObject(parent)
@@ -426,15 +436,9 @@ ThreadPool::~ThreadPool()
     d->shutdown(Forever);
 }
 
-int ThreadPool::maxThreadCount() const noexcept
-{
-    return d->maxThreads;
-}
+int ThreadPool::maxThreadCount() const noexcept { return d->maxThreads; }
 
-QString ThreadPool::name() const
-{
-    return d->name;
-}
+QString ThreadPool::name() const { return d->name; }
 
 ThreadPool::Statistics ThreadPool::statistics() const
 {
@@ -471,10 +475,7 @@ void ThreadPool::setStarvationTimeout(std::chrono::milliseconds timeout)
     d->monitorCv.notify_all();
 }
 
-void ThreadPool::submit(detail::JobPtr job)
-{
-    d->submit(std::move(job));
-}
+void ThreadPool::submit(detail::JobPtr job) { d->submit(std::move(job)); }
 
 QStringList ThreadPool::shutdown(std::chrono::milliseconds timeout)
 {
@@ -513,10 +514,7 @@ ThreadPool *ThreadPool::defaultPool()
     return process.pool.get();
 }
 
-void ThreadPool::setDefault(ThreadPool *pool) noexcept
-{
-    s_explicitDefault.store(pool, std::memory_order_release);
-}
+void ThreadPool::setDefault(ThreadPool *pool) noexcept { s_explicitDefault.store(pool, std::memory_order_release); }
 
 int detail::defaultPoolSize()
 {

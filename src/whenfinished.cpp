@@ -20,7 +20,8 @@ void warnNotDelivered(const QFutureInterfaceBase &future) noexcept
         error = std::current_exception();
     }
     qWarning("QtOffload::whenFinished: the job threw, so its callback is not called: %s "
-             "(take the QFuture in the callback to handle failures)", describeException(error).c_str());
+             "(take the QFuture in the callback to handle failures)",
+             describeException(error).c_str());
 }
 
 } // namespace QtOffload::detail

@@ -2,7 +2,7 @@
 // ContextVar: the snapshot every wrapper captures at call time, and the
 // seed's audit example (five writes, each with the user_id current at its call).
 
-#include "gate.h"
+#include <support/gate.h>
 
 #include <QtOffload/contextvar.h>
 #include <QtOffload/threaded.h>
@@ -41,16 +41,14 @@ constexpr int jobWaitMs = 10000;
 // trusted to block: QtOffload's job futures are not in the Running state.)
 #define QTRY_FINISHED(future) QTRY_VERIFY_WITH_TIMEOUT((future).isFinished(), 10000)
 
-template<typename T>
-struct Collected
+template<typename T> struct Collected
 {
     QList<T> chunks;
     std::exception_ptr error;
     bool done = false;
 };
 
-template<typename T>
-QCoro::Task<> collect(QtOffload::TypedGenerator<T> *generator, std::shared_ptr<Collected<T>> state)
+template<typename T> QCoro::Task<> collect(QtOffload::TypedGenerator<T> *generator, std::shared_ptr<Collected<T>> state)
 {
     try {
         while (auto chunk = co_await generator->next())
@@ -114,15 +112,9 @@ private:
     std::unique_ptr<ContextScope> m_scope;
 };
 
-void tst_ContextVar::init()
-{
-    m_scope = std::make_unique<ContextScope>(Context());
-}
+void tst_ContextVar::init() { m_scope = std::make_unique<ContextScope>(Context()); }
 
-void tst_ContextVar::cleanup()
-{
-    m_scope.reset();
-}
+void tst_ContextVar::cleanup() { m_scope.reset(); }
 
 void tst_ContextVar::testGetSetAndDefault()
 {
@@ -230,9 +222,8 @@ void tst_ContextVar::testNothingLeaksIntoNextJobOnSameThread()
 
     m_scope.reset();
     m_scope = std::make_unique<ContextScope>(Context()); // submit the next one from an empty context
-    QFuture<std::tuple<QThread *, bool, bool>> second = QtOffload::threaded(&pool, [] {
-        return std::make_tuple(QThread::currentThread(), counter.hasValue(), userName.hasValue());
-    })();
+    QFuture<std::tuple<QThread *, bool, bool>> second = QtOffload::threaded(
+        &pool, [] { return std::make_tuple(QThread::currentThread(), counter.hasValue(), userName.hasValue()); })();
     QTRY_FINISHED(second);
     const auto [secondThread, sawCounter, sawName] = second.result();
     QCOMPARE(secondThread, firstThread);
@@ -263,19 +254,22 @@ void tst_ContextVar::testIterableProducerSeesSnapshot()
     ThreadPool pool(1, QStringLiteral("ctx-gen"));
     counter.set(10);
     // The producer starts lazily (first next()), well after the submitter's next set().
-    auto generator = QtOffload::threadedIterable(QtOffload::Executor(&pool), [](QtOffload::Sink<int> &out, int n) {
-        for (int i = 0; i < n; ++i) {
-            if (!out.yield(counter.get() + i))
-                return;
-            counter.set(counter.get() + 1000); // the producer's own changes stay its own
-        }
-    }, 1)(3);
+    auto generator = QtOffload::threadedIterable(
+        QtOffload::Executor(&pool),
+        [](QtOffload::Sink<int> &out, int n) {
+            for (int i = 0; i < n; ++i) {
+                if (!out.yield(counter.get() + i))
+                    return;
+                counter.set(counter.get() + 1000); // the producer's own changes stay its own
+            }
+        },
+        1)(3);
     counter.set(20);
     auto state = std::make_shared<Collected<int>>();
     collect(generator.get(), state);
     QTRY_VERIFY_WITH_TIMEOUT(state->done, 10000);
     QVERIFY(!state->error);
-    QCOMPARE(state->chunks, (QList<int>{10, 1011, 2012}));
+    QCOMPARE(state->chunks, (QList<int> { 10, 1011, 2012 }));
     QCOMPARE(counter.get(), 20);
 }
 
@@ -292,7 +286,7 @@ void tst_ContextVar::testCoroutineGeneratorProducerSeesSnapshot()
     collect(generator.get(), state);
     QTRY_VERIFY_WITH_TIMEOUT(state->done, 10000);
     QVERIFY(!state->error);
-    QCOMPARE(state->chunks, (QStringList{QStringLiteral("carol"), QStringLiteral("carol")}));
+    QCOMPARE(state->chunks, (QStringList { QStringLiteral("carol"), QStringLiteral("carol") }));
 }
 
 void tst_ContextVar::testCaptureAndRun()
@@ -307,7 +301,11 @@ void tst_ContextVar::testCaptureAndRun()
     QCOMPARE(counter.get(), 2);
 
     // set() inside run() changes only that run's copy, not the snapshot.
-    QCOMPARE(one.run([] { counter.set(50); return counter.get(); }), 50);
+    QCOMPARE(one.run([] {
+        counter.set(50);
+        return counter.get();
+    }),
+             50);
     QCOMPARE(one.run([] { return counter.get(); }), 1);
     QCOMPARE(counter.get(), 2);
 

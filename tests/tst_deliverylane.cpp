@@ -6,7 +6,8 @@
 
 #include <QtOffload/QtOffload>
 
-#include "gate.h"
+#include <support/await.h>
+#include <support/gate.h>
 
 #include <QtCore/QElapsedTimer>
 #include <QtCore/QEventLoop>
@@ -90,36 +91,6 @@ private:
     int m_ticks = 0;
     bool m_armed = false;
 };
-
-// A coroutine function, not a lambda: a coroutine lambda's captures die with the lambda.
-template<typename T>
-QCoro::Task<> runInto(QCoro::Task<T> task, std::optional<T> *result, std::exception_ptr *error, QEventLoop *loop)
-{
-    try {
-        result->emplace(co_await std::move(task));
-    } catch (...) {
-        *error = std::current_exception();
-    }
-    loop->quit();
-}
-
-//! Runs \a task to completion in a local event loop, with a deadline.
-template<typename T> T await(QCoro::Task<T> task)
-{
-    QEventLoop loop;
-    std::optional<T> result;
-    std::exception_ptr error;
-    auto runner = runInto(std::move(task), &result, &error, &loop);
-    if (!result && !error) {
-        QTimer deadline;
-        QObject::connect(&deadline, &QTimer::timeout, &loop, [] { qFatal("a lane test waited for %d ms", waitMs); });
-        deadline.start(waitMs);
-        loop.exec();
-    }
-    if (error)
-        std::rethrow_exception(error);
-    return std::move(*result);
-}
 
 QCoro::Task<QList<int>> foreachChunks(TypedGenerator<int> &generator)
 {

@@ -6,7 +6,7 @@
 // Entrypoint create it, so there is no test-wide application
 // (QTEST_APPLESS_MAIN): each test's application lives within that test.
 
-#include "gate.h"
+#include <support/gate.h>
 
 #include <QtOffload/entrypoint.h>
 #include <QtOffload/invokeblocking.h>
@@ -43,8 +43,7 @@ struct CustomError
     int code;
 };
 
-template<typename F>
-QString outcomeOf(F &&call)
+template<typename F> QString outcomeOf(F &&call)
 {
     try {
         call();
@@ -61,8 +60,7 @@ QString outcomeOf(F &&call)
 }
 
 //! outcomeOf(\a call) on a plain thread of its own (not a pool's, not the main one).
-template<typename F>
-QString outcomeOnWorker(F call)
+template<typename F> QString outcomeOnWorker(F call)
 {
     QString outcome = QStringLiteral("did not finish");
     std::unique_ptr<QThread> worker(QThread::create([&] { outcome = outcomeOf(call); }));
@@ -82,7 +80,7 @@ QCoro::Task<int> squareOnPool(int x)
 QCoro::Task<int> failOnPool(int code)
 {
     co_await QtOffload::threaded([] {})();
-    throw CustomError{code};
+    throw CustomError { code };
 }
 
 QCoro::Task<> touchOnPool(std::shared_ptr<std::atomic<bool>> touched)
@@ -131,19 +129,21 @@ private Q_SLOTS:
     void testInvokeBlockingAfterShutdownFails();
     void testSeparateThreadInInvokeBlockingIsNotReportedStuck();
     void testSecondEntrypointWorks();
+    void testAThreadGivenUpOnIsNotWaitedForAgain();
+    void testPoolStaysValidAfterShutdown();
 
 private:
     // QCoreApplication keeps references to these for its whole life.
     int m_argc = 1;
     char m_arg0[15] = "tst_entrypoint";
-    char *m_argv[2] = {m_arg0, nullptr};
+    char *m_argv[2] = { m_arg0, nullptr };
 };
 
 void tst_Entrypoint::testCreatesApplicationWhenNoneExists()
 {
     QVERIFY(!QCoreApplication::instance());
     {
-        Entrypoint ep(m_argc, m_argv, {.poolSize = 2});
+        Entrypoint ep(m_argc, m_argv, { .poolSize = 2 });
         QVERIFY(QCoreApplication::instance());
         QCOMPARE(ep.application(), QCoreApplication::instance());
         QCOMPARE(ep.application()->thread(), QThread::currentThread());
@@ -155,7 +155,7 @@ void tst_Entrypoint::testReusesExistingApplication()
 {
     QCoreApplication app(m_argc, m_argv);
     {
-        Entrypoint ep(m_argc, m_argv, {.poolSize = 2});
+        Entrypoint ep(m_argc, m_argv, { .poolSize = 2 });
         QCOMPARE(ep.application(), &app);
         QCOMPARE(ep.run([] { return QCoreApplication::instance(); }), &app);
     }
@@ -172,7 +172,7 @@ void tst_Entrypoint::testInstallsPoolAsDefault()
 {
     ThreadPool *const before = ThreadPool::defaultPool();
     {
-        Entrypoint ep(m_argc, m_argv, {.poolSize = 3, .poolName = QStringLiteral("ep-test")});
+        Entrypoint ep(m_argc, m_argv, { .poolSize = 3, .poolName = QStringLiteral("ep-test") });
         QVERIFY(ep.pool());
         QCOMPARE(ThreadPool::defaultPool(), ep.pool());
         QCOMPARE(ep.pool()->maxThreadCount(), 3);
@@ -187,7 +187,7 @@ void tst_Entrypoint::testPoolSizeFromEnvironment()
     const int size = QRandomGenerator::global()->bounded(2, 9);
     qputenv("QTOFFLOAD_POOL_SIZE", QByteArray::number(size));
     {
-        Entrypoint ep(m_argc, m_argv, {.poolSize = 0});
+        Entrypoint ep(m_argc, m_argv, { .poolSize = 0 });
         QCOMPARE(ep.pool()->maxThreadCount(), size);
     }
     qunsetenv("QTOFFLOAD_POOL_SIZE");
@@ -195,7 +195,7 @@ void tst_Entrypoint::testPoolSizeFromEnvironment()
 
 void tst_Entrypoint::testRunCallable()
 {
-    Entrypoint ep(m_argc, m_argv, {.poolSize = 2});
+    Entrypoint ep(m_argc, m_argv, { .poolSize = 2 });
     const int input = QRandomGenerator::global()->bounded(1, 1000);
     const auto [value, thread, loopLevel] = ep.run([input] {
         return std::make_tuple(input * 2, QThread::currentThread(), QThread::currentThread()->loopLevel());
@@ -211,7 +211,7 @@ void tst_Entrypoint::testRunCallable()
 
 void tst_Entrypoint::testRunVoidCallable()
 {
-    Entrypoint ep(m_argc, m_argv, {.poolSize = 2});
+    Entrypoint ep(m_argc, m_argv, { .poolSize = 2 });
     int loopLevel = 0;
     static_assert(std::is_void_v<decltype(ep.run([] {}))>);
     ep.run([&loopLevel] { loopLevel = QThread::currentThread()->loopLevel(); });
@@ -220,7 +220,7 @@ void tst_Entrypoint::testRunVoidCallable()
 
 void tst_Entrypoint::testRunFuture()
 {
-    Entrypoint ep(m_argc, m_argv, {.poolSize = 2});
+    Entrypoint ep(m_argc, m_argv, { .poolSize = 2 });
     const int input = QRandomGenerator::global()->bounded(1, 1000);
     QCOMPARE(ep.run(QtOffload::threaded([](int x) { return x * 3; })(input)), input * 3);
 
@@ -236,7 +236,7 @@ void tst_Entrypoint::testRunFuture()
 
 void tst_Entrypoint::testRunTask()
 {
-    Entrypoint ep(m_argc, m_argv, {.poolSize = 2});
+    Entrypoint ep(m_argc, m_argv, { .poolSize = 2 });
     const int input = QRandomGenerator::global()->bounded(1, 1000);
     QCOMPARE(ep.run(squareOnPool(input)), input * input);
 
@@ -248,7 +248,7 @@ void tst_Entrypoint::testRunTask()
 
 void tst_Entrypoint::testRunCallableReturningTaskOrFuture()
 {
-    Entrypoint ep(m_argc, m_argv, {.poolSize = 2});
+    Entrypoint ep(m_argc, m_argv, { .poolSize = 2 });
     const int input = QRandomGenerator::global()->bounded(1, 1000);
     QCOMPARE(ep.run([input] { return squareOnPool(input); }), input * input);
     QCOMPARE(ep.run([input] { return QtOffload::threaded([](int x) { return x - 1; })(input); }), input - 1);
@@ -256,7 +256,7 @@ void tst_Entrypoint::testRunCallableReturningTaskOrFuture()
 
 void tst_Entrypoint::testRunRethrowsExceptions()
 {
-    Entrypoint ep(m_argc, m_argv, {.poolSize = 2});
+    Entrypoint ep(m_argc, m_argv, { .poolSize = 2 });
     const int code = QRandomGenerator::global()->bounded(1, 1000);
     const auto codeThrownBy = [&ep](auto &&what) {
         try {
@@ -268,13 +268,13 @@ void tst_Entrypoint::testRunRethrowsExceptions()
     };
     QCOMPARE(codeThrownBy(failOnPool(code)), code);
     QCOMPARE(codeThrownBy([code] { return failOnPool(code + 1); }), code + 1);
-    QCOMPARE(codeThrownBy([code]() -> int { throw CustomError{code + 2}; }), code + 2);
-    QCOMPARE(codeThrownBy(QtOffload::threaded([code] { throw CustomError{code + 3}; })()), code + 3);
+    QCOMPARE(codeThrownBy([code]() -> int { throw CustomError { code + 2 }; }), code + 2);
+    QCOMPARE(codeThrownBy(QtOffload::threaded([code] { throw CustomError { code + 3 }; })()), code + 3);
 }
 
 void tst_Entrypoint::testRunCancelledFutureThrowsCancelledError()
 {
-    Entrypoint ep(m_argc, m_argv, {.poolSize = 2});
+    Entrypoint ep(m_argc, m_argv, { .poolSize = 2 });
 
     QPromise<int> finished;
     finished.start();
@@ -293,14 +293,16 @@ void tst_Entrypoint::testRunCancelledFutureThrowsCancelledError()
 
 void tst_Entrypoint::testShutdownClosesOpenGenerator()
 {
-    Entrypoint ep(m_argc, m_argv, {.poolSize = 2});
+    Entrypoint ep(m_argc, m_argv, { .poolSize = 2 });
     auto produced = std::make_shared<std::atomic<int>>(0);
     auto returned = std::make_shared<std::atomic<bool>>(false);
-    auto generator = QtOffload::threadedIterable([produced, returned](QtOffload::Sink<int> &out) {
-        for (int i = 0; out.yield(i); ++i)
-            produced->fetch_add(1);
-        returned->store(true);
-    }, 2)();
+    auto generator = QtOffload::threadedIterable(
+        [produced, returned](QtOffload::Sink<int> &out) {
+            for (int i = 0; out.yield(i); ++i)
+                produced->fetch_add(1);
+            returned->store(true);
+        },
+        2)();
     QCOMPARE(ep.run(nextChunk(generator.get())), std::optional<int>(0));
     // The infinite producer runs on until the buffer is full, then blocks there.
     QTRY_VERIFY_WITH_TIMEOUT(produced->load() >= generator->maxSize(), waitMs);
@@ -317,7 +319,7 @@ void tst_Entrypoint::testShutdownClosesOpenGenerator()
 
 void tst_Entrypoint::testShutdownStopsAndJoinsSeparateThreads()
 {
-    Entrypoint ep(m_argc, m_argv, {.poolSize = 1});
+    Entrypoint ep(m_argc, m_argv, { .poolSize = 1 });
     auto started = std::make_shared<Gate>();
     auto exited = std::make_shared<std::atomic<int>>(0);
     const auto loop = [started, exited](StopToken stop) {
@@ -352,7 +354,7 @@ void tst_Entrypoint::testShutdownReportsThreadIgnoringStop()
     auto state = std::make_shared<State>();
     QFuture<void> stubborn;
     {
-        Entrypoint ep(m_argc, m_argv, {.poolSize = 1, .shutdownTimeout = 200ms});
+        Entrypoint ep(m_argc, m_argv, { .poolSize = 1, .shutdownTimeout = 200ms });
         stubborn = QtOffload::threadedSeparate([state] {
             state->stubbornName = QThread::currentThread()->objectName();
             state->started.release();
@@ -360,20 +362,57 @@ void tst_Entrypoint::testShutdownReportsThreadIgnoringStop()
         })();
         QFuture<void> polite = QtOffload::threadedSeparate([state](StopToken stop) {
             state->started.release();
-            while (!stop.waitFor(5ms)) {
-            }
+            while (!stop.waitFor(5ms)) { }
         })();
         QVERIFY(state->started.tryAcquire(2, waitMs));
 
         QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("ignored its stop request")));
         const QStringList stuck = ep.shutdown();
-        QVERIFY2(state->stubbornName.startsWith(QStringLiteral("QtOffload separate #")), qPrintable(state->stubbornName));
-        QCOMPARE(stuck, QStringList{state->stubbornName});
+        QVERIFY2(state->stubbornName.startsWith(QStringLiteral("QtOffload separate #")),
+                 qPrintable(state->stubbornName));
+        QCOMPARE(stuck, QStringList { state->stubbornName });
         QVERIFY(polite.isFinished());
         QVERIFY(!stubborn.isFinished());
     }
     state->release.release();
     QTRY_VERIFY_WITH_TIMEOUT(stubborn.isFinished(), waitMs);
+}
+
+void tst_Entrypoint::testAThreadGivenUpOnIsNotWaitedForAgain()
+{
+    auto started = std::make_shared<Gate>();
+    auto release = std::make_shared<Gate>();
+    QFuture<void> stubborn;
+    {
+        Entrypoint ep(m_argc, m_argv, { .poolSize = 1, .shutdownTimeout = 200ms });
+        stubborn = QtOffload::threadedSeparate([started, release] {
+            started->release();
+            release->tryAcquire(1, 3 * waitMs); // ignores any stop request
+        })();
+        QVERIFY(started->tryAcquire(1, waitMs));
+        QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("ignored its stop request")));
+        QCOMPARE(ep.shutdown().size(), 1);
+    }
+    {
+        // A later shutdown (or the process's exit) does not wait for it again: with
+        // this timeout it would take a minute if it did.
+        Entrypoint ep(m_argc, m_argv, { .poolSize = 1, .shutdownTimeout = 60s });
+        QElapsedTimer clock;
+        clock.start();
+        QCOMPARE(ep.shutdown(), QStringList());
+        QVERIFY2(clock.elapsed() < 30'000, qPrintable(QString::number(clock.elapsed())));
+    }
+    release->release();
+    QTRY_VERIFY_WITH_TIMEOUT(stubborn.isFinished(), waitMs);
+}
+
+void tst_Entrypoint::testPoolStaysValidAfterShutdown()
+{
+    Entrypoint ep(m_argc, m_argv, { .poolSize = 1 });
+    QtOffload::ThreadPool *pool = ep.pool();
+    QVERIFY(ep.shutdown().isEmpty());
+    QCOMPARE(ep.pool(), pool); // still there, and it says why it takes no job
+    QVERIFY_THROWS_EXCEPTION(QtOffload::ShutdownError, (void)pool->run([] { return 1; }));
 }
 
 void tst_Entrypoint::testShutdownCancelsQueuedPoolJobs()
@@ -382,10 +421,10 @@ void tst_Entrypoint::testShutdownCancelsQueuedPoolJobs()
     {
         Gate started;
         Gate proceed;
-        std::atomic<int> queuedRan{0};
+        std::atomic<int> queuedRan { 0 };
     };
     auto state = std::make_shared<State>();
-    Entrypoint ep(m_argc, m_argv, {.poolSize = 1});
+    Entrypoint ep(m_argc, m_argv, { .poolSize = 1 });
     ep.pool()->setStarvationTimeout(QtOffload::Forever); // no overflow thread may start the queued jobs
 
     QFuture<bool> running = QtOffload::threaded([state] {
@@ -414,7 +453,7 @@ void tst_Entrypoint::testShutdownCancelsQueuedPoolJobs()
 
 void tst_Entrypoint::testInvokeBlockingDuringShutdownFails()
 {
-    Entrypoint ep(m_argc, m_argv, {.poolSize = 1, .shutdownTimeout = 5s});
+    Entrypoint ep(m_argc, m_argv, { .poolSize = 1, .shutdownTimeout = 5s });
     auto started = std::make_shared<Gate>();
     QFuture<QString> job = QtOffload::threaded([started] {
         started->release();
@@ -433,7 +472,7 @@ void tst_Entrypoint::testInvokeBlockingAfterShutdownFails()
     auto ran = std::make_shared<std::atomic<bool>>(false);
     const auto call = [ran] { invokeBlocking([ran] { ran->store(true); }); };
     {
-        Entrypoint ep(m_argc, m_argv, {.poolSize = 1});
+        Entrypoint ep(m_argc, m_argv, { .poolSize = 1 });
         QCOMPARE(outcomeOnWorker(call), QStringLiteral("returned"));
         QVERIFY(ran->load());
         ep.shutdown();
@@ -449,7 +488,7 @@ void tst_Entrypoint::testSeparateThreadInInvokeBlockingIsNotReportedStuck()
     // thread) while the GUI thread shuts down: the main loop will not turn
     // again, so the call must fail at once instead of keeping the thread
     // until shutdownTimeout and getting it reported as stuck.
-    Entrypoint ep(m_argc, m_argv, {.poolSize = 1, .shutdownTimeout = 1s});
+    Entrypoint ep(m_argc, m_argv, { .poolSize = 1, .shutdownTimeout = 1s });
     auto started = std::make_shared<Gate>();
     QFuture<QString> job = QtOffload::threadedSeparate([started](StopToken stop) {
         started->release();
@@ -469,12 +508,12 @@ void tst_Entrypoint::testSeparateThreadInInvokeBlockingIsNotReportedStuck()
 void tst_Entrypoint::testSecondEntrypointWorks()
 {
     {
-        Entrypoint first(m_argc, m_argv, {.poolSize = 1});
+        Entrypoint first(m_argc, m_argv, { .poolSize = 1 });
         QCOMPARE(first.run(QtOffload::threaded([] { return 1; })()), 1);
     }
     QVERIFY(!QCoreApplication::instance());
 
-    Entrypoint second(m_argc, m_argv, {.poolSize = 2});
+    Entrypoint second(m_argc, m_argv, { .poolSize = 2 });
     QVERIFY(QCoreApplication::instance());
     QCOMPARE(ThreadPool::defaultPool(), second.pool());
     // The first shutdown closed the main loop for invokeBlocking; the second Entrypoint reopens it.

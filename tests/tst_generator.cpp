@@ -2,7 +2,8 @@
 // QtGenerator and its typed handle: producers of every kind, pull and push
 // consumers, ordering, backpressure, bounded memory, close() and errors.
 // (Many generators at random buffer sizes at once: tests/stress.)
-#include "gate.h"
+#include <support/await.h>
+#include <support/gate.h>
 
 #include <QtOffload/contextvar.h>
 #include <QtOffload/generator.h>
@@ -29,7 +30,8 @@ using namespace std::chrono_literals;
 using namespace QtOffload;
 
 // `co_await gen->next()` gives std::optional<T>: empty means the end.
-static_assert(std::is_same_v<decltype(std::declval<detail::NextChunk<QString>>().await_resume()), std::optional<QString>>);
+static_assert(
+    std::is_same_v<decltype(std::declval<detail::NextChunk<QString>>().await_resume()), std::optional<QString>>);
 static_assert(!std::is_copy_constructible_v<TypedGenerator<int>>);
 
 namespace {
@@ -43,8 +45,7 @@ constexpr bool sanitized = false;
 #endif
 
 // Pulls every chunk with co_await next() until the end (or \a limit chunks, then breaks out).
-template<typename T>
-QCoro::Task<QList<T>> pullAll(TypedGenerator<T> *generator, int limit)
+template<typename T> QCoro::Task<QList<T>> pullAll(TypedGenerator<T> *generator, int limit)
 {
     QList<T> chunks;
     while (auto chunk = co_await generator->next()) {
@@ -55,59 +56,17 @@ QCoro::Task<QList<T>> pullAll(TypedGenerator<T> *generator, int limit)
     co_return chunks;
 }
 
-template<typename T>
-QCoro::Task<std::optional<T>> nextOf(TypedGenerator<T> *generator)
+template<typename T> QCoro::Task<std::optional<T>> nextOf(TypedGenerator<T> *generator)
 {
     co_return co_await generator->next();
 }
 
-template<typename T>
-QCoro::Task<> runCapturing(QCoro::Task<T> task, std::optional<T> *result, std::exception_ptr *error, bool *done,
-                           QEventLoop *loop)
-{
-    try {
-        result->emplace(co_await std::move(task));
-    } catch (...) {
-        *error = std::current_exception();
-    }
-    *done = true;
-    loop->quit();
-}
-
-/*!
-  QCoro::waitFor() that also ends when the task throws (QCoro 0.8's keeps
-  its loop running forever then) and gives up loudly after a deadline.
-*/
-template<typename T>
-T await(QCoro::Task<T> task)
-{
-    QEventLoop loop;
-    std::optional<T> result;
-    std::exception_ptr error;
-    bool done = false;
-    auto runner = runCapturing(std::move(task), &result, &error, &done, &loop);
-    if (!done) {
-        QTimer deadline;
-        QObject::connect(&deadline, &QTimer::timeout, &loop, [] { qFatal("a generator test waited for %d ms", waitMs); });
-        deadline.start(waitMs);
-        loop.exec();
-    }
-    if (error)
-        std::rethrow_exception(error);
-    return std::move(*result);
-}
-
-template<typename T>
-QList<T> pull(TypedGenerator<T> *generator, int limit = -1)
+template<typename T> QList<T> pull(TypedGenerator<T> *generator, int limit = -1)
 {
     return await(pullAll(generator, limit));
 }
 
-template<typename T>
-std::optional<T> next(TypedGenerator<T> *generator)
-{
-    return await(nextOf(generator));
-}
+template<typename T> std::optional<T> next(TypedGenerator<T> *generator) { return await(nextOf(generator)); }
 
 //! QCORO_FOREACH straight on the typed handle (begin()/end() awaitables).
 QCoro::Task<QList<int>> foreachAll(TypedGenerator<int> *generator)
@@ -144,13 +103,25 @@ struct NotAStdException
 class LiveChunk
 {
 public:
-    static inline std::atomic<int> live{0};
-    static inline std::atomic<int> peak{0};
+    static inline std::atomic<int> live { 0 };
+    static inline std::atomic<int> peak { 0 };
 
     LiveChunk() = default;
-    explicit LiveChunk(qsizetype bytes) : m_bytes(bytes, 'x') { born(); }
-    LiveChunk(const LiveChunk &other) : m_bytes(other.m_bytes) { bornIfReal(); }
-    LiveChunk(LiveChunk &&other) noexcept : m_bytes(std::move(other.m_bytes)) { other.m_bytes = QByteArray(); }
+    explicit LiveChunk(qsizetype bytes)
+        : m_bytes(bytes, 'x')
+    {
+        born();
+    }
+    LiveChunk(const LiveChunk &other)
+        : m_bytes(other.m_bytes)
+    {
+        bornIfReal();
+    }
+    LiveChunk(LiveChunk &&other) noexcept
+        : m_bytes(std::move(other.m_bytes))
+    {
+        other.m_bytes = QByteArray();
+    }
     LiveChunk &operator=(LiveChunk other) noexcept
     {
         diedIfReal();
@@ -173,8 +144,7 @@ private:
         m_bytes.detach(); // a copy owns its own bytes, as a real chunk would
         const int now = ++live;
         int seen = peak.load();
-        while (now > seen && !peak.compare_exchange_weak(seen, now)) {
-        }
+        while (now > seen && !peak.compare_exchange_weak(seen, now)) { }
     }
     void diedIfReal()
     {
@@ -187,10 +157,10 @@ private:
 // Counts a producer's progress, so a test can see where it blocks.
 struct ProducerProbe
 {
-    std::atomic<int> attempts{0}; // yields begun
-    std::atomic<int> accepted{0}; // yields that returned true
-    std::atomic<bool> sawClosed{false};
-    std::atomic<bool> returned{false};
+    std::atomic<int> attempts { 0 }; // yields begun
+    std::atomic<int> accepted { 0 }; // yields that returned true
+    std::atomic<bool> sawClosed { false };
+    std::atomic<bool> returned { false };
     Gate returnedSignal;
 
     //! Blocked inside yield number \a accepted + 1: \a accepted went through, the next one waits.
@@ -229,8 +199,7 @@ auto urandomReader(std::shared_ptr<std::atomic<QThread *>> thread)
         QFile random(QStringLiteral("/dev/urandom"));
         if (!random.open(QIODevice::ReadOnly | QIODevice::Unbuffered))
             throw std::runtime_error("no /dev/urandom");
-        while (out.yield(random.read(8))) {
-        }
+        while (out.yield(random.read(8))) { }
     };
 }
 
@@ -283,9 +252,10 @@ struct FrameGuard
     ~FrameGuard() { *destroyed = true; }
 };
 
-QCoro::Generator<int> endlessCoroutine(std::shared_ptr<std::atomic<bool>> destroyed, std::shared_ptr<std::atomic<int>> yielded)
+QCoro::Generator<int> endlessCoroutine(std::shared_ptr<std::atomic<bool>> destroyed,
+                                       std::shared_ptr<std::atomic<int>> yielded)
 {
-    FrameGuard guard{destroyed};
+    FrameGuard guard { destroyed };
     for (int i = 0;; ++i) {
         ++*yielded;
         co_yield i;
@@ -299,7 +269,7 @@ class tst_Generator : public QObject
     Q_OBJECT
 
 private:
-    ThreadPool m_pool{4, QStringLiteral("generators")};
+    ThreadPool m_pool { 4, QStringLiteral("generators") };
 
 private Q_SLOTS:
     void init() { ThreadPool::setDefault(&m_pool); }
@@ -319,9 +289,9 @@ private Q_SLOTS:
         auto generator = threadedIterable([producerThread](int n) -> QCoro::Generator<int> {
             producerThread->store(QThread::currentThread());
             for (int i = 0; i < n; ++i)
-                co_yield i * i;
+                co_yield i *i;
         })(5);
-        QCOMPARE(pull(generator.get()), (QList<int>{0, 1, 4, 9, 16}));
+        QCOMPARE(pull(generator.get()), (QList<int> { 0, 1, 4, 9, 16 }));
         QVERIFY(producerThread->load() != nullptr);
         QVERIFY(producerThread->load() != QThread::currentThread());
     }
@@ -358,11 +328,13 @@ private Q_SLOTS:
         const qint64 submittedBefore = m_pool.statistics().submitted;
         ThreadPool pool(1, QStringLiteral("wrapper"));
         auto threadName = std::make_shared<QString>();
-        IteratorWrapper wrapper([threadName](Sink<int> &out) {
-            *threadName = QThread::currentThread()->objectName();
-            for (int i = 0; i < 100; ++i)
-                out.yield(i);
-        }, &pool, 2);
+        IteratorWrapper wrapper(
+            [threadName](Sink<int> &out) {
+                *threadName = QThread::currentThread()->objectName();
+                for (int i = 0; i < 100; ++i)
+                    out.yield(i);
+            },
+            &pool, 2);
         static_assert(std::is_same_v<decltype(wrapper), IteratorWrapper<int>>);
         QCOMPARE(pull(&wrapper), sequence(100));
         QCOMPARE(*threadName, QStringLiteral("QtOffload pool wrapper #1"));
@@ -377,12 +349,14 @@ private Q_SLOTS:
         for (int run = 0; run < 2; ++run) {
             auto thread = std::make_shared<std::atomic<QThread *>>(nullptr);
             auto name = std::make_shared<QString>();
-            IteratorWrapperSeparate wrapper([thread, name]() -> QCoro::Generator<int> {
-                thread->store(QThread::currentThread());
-                *name = QThread::currentThread()->objectName();
-                for (int i = 0; i < 10; ++i)
-                    co_yield i;
-            }, 2);
+            IteratorWrapperSeparate wrapper(
+                [thread, name]() -> QCoro::Generator<int> {
+                    thread->store(QThread::currentThread());
+                    *name = QThread::currentThread()->objectName();
+                    for (int i = 0; i < 10; ++i)
+                        co_yield i;
+                },
+                2);
             QCOMPARE(pull(&wrapper), sequence(10));
             QVERIFY(thread->load() != QThread::currentThread());
             QVERIFY2(name->startsWith(QStringLiteral("QtOffload generator #")), qPrintable(*name));
@@ -400,7 +374,7 @@ private Q_SLOTS:
             *name = QThread::currentThread()->objectName();
             out.yield(1);
         })();
-        QCOMPARE(pull(generator.get()), QList<int>{1});
+        QCOMPARE(pull(generator.get()), QList<int> { 1 });
         QVERIFY2(name->startsWith(QStringLiteral("QtOffload generator #")), qPrintable(*name));
         QCOMPARE(m_pool.statistics().submitted, submittedBefore);
     }
@@ -413,7 +387,7 @@ private Q_SLOTS:
             out.yield(QStringLiteral("a"));
             out.yield(QStringLiteral("b"));
         })();
-        QCOMPARE(pull(generator.get()), (QStringList{QStringLiteral("a"), QStringLiteral("b")}));
+        QCOMPARE(pull(generator.get()), (QStringList { QStringLiteral("a"), QStringLiteral("b") }));
         QVERIFY(generator->isDone());
     }
 
@@ -426,7 +400,7 @@ private Q_SLOTS:
     void testNextAfterFinishStaysEmpty()
     {
         auto generator = threadedIterable([](Sink<int> &out) { out.yield(7); })();
-        QCOMPARE(pull(generator.get()), QList<int>{7});
+        QCOMPARE(pull(generator.get()), QList<int> { 7 });
         QVERIFY(!next(generator.get()).has_value());
         QVERIFY(!next(generator.get()).has_value());
         QVERIFY(generator->isDone());
@@ -435,7 +409,7 @@ private Q_SLOTS:
     void testChunkReadyInOwnerThreadThenFinished()
     {
         auto generator = threadedIterable([](Sink<QString> &out) {
-            for (const char *word : {"alpha", "beta", "gamma"})
+            for (const char *word : { "alpha", "beta", "gamma" })
                 out.yield(QString::fromLatin1(word));
         })();
         QStringList received;
@@ -450,7 +424,7 @@ private Q_SLOTS:
             ++finishedCount;
         });
         QTRY_COMPARE_WITH_TIMEOUT(finishedCount, 1, waitMs);
-        QCOMPARE(received, (QStringList{QStringLiteral("alpha"), QStringLiteral("beta"), QStringLiteral("gamma")}));
+        QCOMPARE(received, (QStringList { QStringLiteral("alpha"), QStringLiteral("beta"), QStringLiteral("gamma") }));
         QVERIFY(!wrongThread);
         QVERIFY(generator->isDone());
         QVERIFY(!generator->isRunning());
@@ -481,7 +455,8 @@ private Q_SLOTS:
                 generator->onChunk(this, [&check](const int &value) { check.see(value); });
                 break;
             case ChunkReady:
-                connect(generator, &QtGenerator::chunkReady, this, [&check](const QVariant &value) { check.see(value.toInt()); });
+                connect(generator, &QtGenerator::chunkReady, this,
+                        [&check](const QVariant &value) { check.see(value.toInt()); });
                 break;
             case Pull:
                 pullChecking(generator, &check);
@@ -550,7 +525,7 @@ private Q_SLOTS:
 
     void testNonStdExceptionRethrownFromNext()
     {
-        auto generator = threadedIterable([](Sink<int> &) { throw NotAStdException{42}; })();
+        auto generator = threadedIterable([](Sink<int> &) { throw NotAStdException { 42 }; })();
         try {
             next(generator.get());
             QFAIL("the producer's exception was not rethrown");
@@ -573,7 +548,7 @@ private Q_SLOTS:
             out.yield(1);
             if (stdException)
                 throw PlannedFailure("bad sector");
-            throw NotAStdException{7};
+            throw NotAStdException { 7 };
         })();
         QStringList events;
         connect(generator.get(), &QtGenerator::chunkReady, this, [&](const QVariant &v) { events << v.toString(); });
@@ -644,7 +619,8 @@ private Q_SLOTS:
         auto generator = threadedIterable(endlessProducer(probe), maxSize)();
         QList<int> received;
         const auto resume = [&] {
-            return connect(generator.get(), &QtGenerator::chunkReady, this, [&](const QVariant &chunk) { received << chunk.toInt(); });
+            return connect(generator.get(), &QtGenerator::chunkReady, this,
+                           [&](const QVariant &chunk) { received << chunk.toInt(); });
         };
         QMetaObject::Connection connection = resume();
         QTRY_VERIFY_WITH_TIMEOUT(received.size() >= 10, waitMs);
@@ -676,7 +652,8 @@ private Q_SLOTS:
         const QList<int> rest = pull(generator.get());
         QVERIFY2(received + rest == sequence(100),
                  qPrintable(QStringLiteral("after the pause came %1 chunks, the first %2 (expected 97, from 3)")
-                                .arg(rest.size()).arg(rest.value(0, -1))));
+                                .arg(rest.size())
+                                .arg(rest.value(0, -1))));
     }
 
     void testSlowConsumerHoldsAtMostMaxSizePlusTwoChunks()
@@ -687,12 +664,14 @@ private Q_SLOTS:
         constexpr int maxSize = 4;
         LiveChunk::live = 0;
         LiveChunk::peak = 0;
-        auto generator = threadedIterable([](Sink<LiveChunk> &out, int count) {
-            for (int i = 0; i < count; ++i) {
-                if (!out.yield(LiveChunk(chunkBytes)))
-                    return;
-            }
-        }, maxSize)(chunks);
+        auto generator = threadedIterable(
+            [](Sink<LiveChunk> &out, int count) {
+                for (int i = 0; i < count; ++i) {
+                    if (!out.yield(LiveChunk(chunkBytes)))
+                        return;
+                }
+            },
+            maxSize)(chunks);
         qint64 bytes = 0;
         int received = 0;
         QCryptographicHash hash(QCryptographicHash::Md5);
@@ -705,9 +684,11 @@ private Q_SLOTS:
         QVERIFY(finished.wait(50000));
         QCOMPARE(received, chunks);
         QCOMPARE(bytes, qint64(chunks) * chunkBytes);
-        QVERIFY2(LiveChunk::peak.load() <= maxSize + 2, qPrintable(QStringLiteral("peak %1 live chunks").arg(LiveChunk::peak.load())));
+        QVERIFY2(LiveChunk::peak.load() <= maxSize + 2,
+                 qPrintable(QStringLiteral("peak %1 live chunks").arg(LiveChunk::peak.load())));
         // Proof the consumer really was the slower side: the buffer did fill up.
-        QVERIFY2(LiveChunk::peak.load() >= maxSize, qPrintable(QStringLiteral("peak %1 live chunks").arg(LiveChunk::peak.load())));
+        QVERIFY2(LiveChunk::peak.load() >= maxSize,
+                 qPrintable(QStringLiteral("peak %1 live chunks").arg(LiveChunk::peak.load())));
         generator.reset();
         QCOMPARE(LiveChunk::live.load(), 0);
     }
@@ -720,22 +701,24 @@ private Q_SLOTS:
         auto parked = std::make_shared<Gate>();
         auto gate = std::make_shared<Gate>();
         auto beforeReturn = std::make_shared<Gate>();
-        auto generator = threadedIterable([=](Sink<int> &out) {
-            for (int i = 0;; ++i) {
-                ++probe->attempts;
-                if (!out.yield(i))
-                    break;
-                ++probe->accepted;
-                if (i == 2) { // parks between two yields, not blocked on the buffer
-                    parked->release();
-                    gate->acquire();
+        auto generator = threadedIterable(
+            [=](Sink<int> &out) {
+                for (int i = 0;; ++i) {
+                    ++probe->attempts;
+                    if (!out.yield(i))
+                        break;
+                    ++probe->accepted;
+                    if (i == 2) { // parks between two yields, not blocked on the buffer
+                        parked->release();
+                        gate->acquire();
+                    }
                 }
-            }
-            probe->sawClosed = true;
-            parked->release();
-            beforeReturn->acquire();
-            probe->returned = true;
-        }, 16)();
+                probe->sawClosed = true;
+                parked->release();
+                beforeReturn->acquire();
+                probe->returned = true;
+            },
+            16)();
         auto unpark = qScopeGuard([=] { // a failed check must not leave the producer parked
             gate->release();
             beforeReturn->release();
@@ -862,15 +845,17 @@ private Q_SLOTS:
         // A producer parked at gates, so every buffered value is known.
         auto parked = std::make_shared<Gate>();
         auto gate = std::make_shared<Gate>();
-        auto generator = threadedIterable([parked, gate](Sink<int> &out) {
-            out.yield(0);
-            parked->release();
-            gate->acquire();
-            for (int i = 1; i <= 3; ++i)
-                out.yield(i);
-            parked->release();
-            gate->acquire();
-        }, 3)();
+        auto generator = threadedIterable(
+            [parked, gate](Sink<int> &out) {
+                out.yield(0);
+                parked->release();
+                gate->acquire();
+                for (int i = 1; i <= 3; ++i)
+                    out.yield(i);
+                parked->release();
+                gate->acquire();
+            },
+            3)();
         auto unpark = qScopeGuard([=] { gate->release(2); }); // a failed check must not leave the producer parked
         QSignalSpy running(generator.get(), &QtGenerator::runningChanged);
         QSignalSpy buffered(generator.get(), &QtGenerator::bufferedChanged);
@@ -896,7 +881,7 @@ private Q_SLOTS:
         QCOMPARE(buffered.at(2).first().value<qsizetype>(), qsizetype(0));
 
         gate->release();
-        QCOMPARE(pull(generator.get()), QList<int>{});
+        QCOMPARE(pull(generator.get()), QList<int> {});
         QCOMPARE(done.size(), 1);
         QCOMPARE(running.size(), 2);
         QCOMPARE(running.last().first().toBool(), false);
@@ -949,7 +934,7 @@ private Q_SLOTS:
     void testOwnerThreadFinishedWhileProducerBlocked()
     {
         auto probe = std::make_shared<ProducerProbe>();
-        std::atomic<int> taken{0};
+        std::atomic<int> taken { 0 };
         TypedGenerator<int> *generator = nullptr;
         std::unique_ptr<QThread> owner(QThread::create([&] {
             QEventLoop loop;
@@ -976,9 +961,10 @@ private Q_SLOTS:
     {
         static ContextVar<QString> requestId(QStringLiteral("request_id"));
         requestId.set(QStringLiteral("req-7"));
-        auto generator = threadedIterable([](Sink<QString> &out) { out.yield(requestId.get(QStringLiteral("none"))); })();
+        auto generator
+            = threadedIterable([](Sink<QString> &out) { out.yield(requestId.get(QStringLiteral("none"))); })();
         requestId.set(QStringLiteral("req-8")); // after the call: not seen by it
-        QCOMPARE(pull(generator.get()), QStringList{QStringLiteral("req-7")});
+        QCOMPARE(pull(generator.get()), QStringList { QStringLiteral("req-7") });
     }
 };
 

@@ -3,7 +3,7 @@
 // model that a ListView binds to.
 #include <QtOffload/QtOffload>
 
-#include "gate.h"
+#include <support/gate.h>
 
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>

@@ -31,12 +31,14 @@ private Q_SLOTS:
         bar->setRange(0, steps);
         window.show();
 
-        auto generator = threadedIterable([](Sink<int> &out) {
-            for (int step = 1; step <= steps; ++step) {
-                if (!out.yield(step))
-                    return;
-            }
-        }, 4)();
+        auto generator = threadedIterable(
+            [](Sink<int> &out) {
+                for (int step = 1; step <= steps; ++step) {
+                    if (!out.yield(step))
+                        return;
+                }
+            },
+            4)();
         int updates = 0;
         bool offGuiThread = false;
         connect(generator.get(), &QtGenerator::chunkReady, bar, [&](const QVariant &chunk) {
@@ -60,10 +62,11 @@ private Q_SLOTS:
     void testClosingFromAButtonStopsTheStream()
     {
         QLabel label;
-        auto generator = threadedIterable([](Sink<int> &out) {
-            for (int i = 0; out.yield(i); ++i) {
-            }
-        }, 2)();
+        auto generator = threadedIterable(
+            [](Sink<int> &out) {
+                for (int i = 0; out.yield(i); ++i) { }
+            },
+            2)();
         connect(generator.get(), &QtGenerator::chunkReady, &label, [&](const QVariant &chunk) {
             label.setNum(chunk.toInt());
             if (chunk.toInt() == 50)

@@ -2,7 +2,7 @@
 // invokeBlocking: from a worker, run f in another thread's event loop and
 // wait for its (possibly asynchronous) result - the seed's sync_wait_coroutine.
 
-#include "gate.h"
+#include <support/gate.h>
 
 #include <QtOffload/contextvar.h>
 #include <QtOffload/invokeblocking.h>
@@ -49,8 +49,7 @@ struct CustomError
 };
 
 //! What \a call threw, by name; the library's own error types first, as they derive from Error.
-template<typename F>
-QString outcomeOf(F &&call)
+template<typename F> QString outcomeOf(F &&call)
 {
     try {
         call();
@@ -70,10 +69,7 @@ QString outcomeOf(F &&call)
     }
 }
 
-QThread *mainThread()
-{
-    return QCoreApplication::instance()->thread();
-}
+QThread *mainThread() { return QCoreApplication::instance()->thread(); }
 
 QCoro::Task<> sleepPrecisely(std::chrono::milliseconds delay)
 {
@@ -108,13 +104,14 @@ QCoro::Task<TimerReport> awaitTimer(int value, std::shared_ptr<const int> ticks)
 QCoro::Task<int> failAfterTimer(int code)
 {
     co_await sleepPrecisely(10ms);
-    throw CustomError{code};
+    throw CustomError { code };
 }
 
 QCoro::Task<QByteArray> tcpRoundTrip(quint16 port, QByteArray message)
 {
     QTcpSocket socket;
-    const bool connected = co_await qCoro(socket).connectToHost(QHostAddress::LocalHost, port, QIODevice::ReadWrite, 10s);
+    const bool connected
+        = co_await qCoro(socket).connectToHost(QHostAddress::LocalHost, port, QIODevice::ReadWrite, 10s);
     if (!connected)
         throw std::runtime_error("could not connect to the test server");
     socket.write(message);
@@ -139,9 +136,8 @@ QCoro::Task<ChainReport> chainIntoPool(ThreadPool *pool, int n)
 {
     ChainReport report;
     report.taskThread = QThread::currentThread();
-    const auto [doubled, inner] = co_await QtOffload::threaded(pool, [](int x) {
-        return std::make_pair(x * 2, QThread::currentThread());
-    })(n);
+    const auto [doubled, inner]
+        = co_await QtOffload::threaded(pool, [](int x) { return std::make_pair(x * 2, QThread::currentThread()); })(n);
     report.innerThread = inner;
     report.value = doubled + 1;
     co_return report;
@@ -149,7 +145,7 @@ QCoro::Task<ChainReport> chainIntoPool(ThreadPool *pool, int n)
 
 QCoro::Task<QStringList> requestIdAroundSuspension()
 {
-    QStringList seen{requestId.get(QStringLiteral("<unset>"))};
+    QStringList seen { requestId.get(QStringLiteral("<unset>")) };
     co_await sleepPrecisely(10ms);
     seen << requestId.get(QStringLiteral("<unset>"));
     co_return seen;
@@ -190,9 +186,9 @@ public:
         posted.release();
     }
     void interrupt() override { wakeUp(); }
-    void registerSocketNotifier(QSocketNotifier *) override {}
-    void unregisterSocketNotifier(QSocketNotifier *) override {}
-    void registerTimer(int, qint64, Qt::TimerType, QObject *) override {}
+    void registerSocketNotifier(QSocketNotifier *) override { }
+    void unregisterSocketNotifier(QSocketNotifier *) override { }
+    void registerTimer(int, qint64, Qt::TimerType, QObject *) override { }
     bool unregisterTimer(int) override { return false; }
     bool unregisterTimers(QObject *) override { return false; }
     QList<TimerInfo> registeredTimers(QObject *) const override { return {}; }
@@ -230,7 +226,8 @@ struct TargetThread
         }
         thread.start();
         // Its event loop runs from here on (testJustStartedThreadIsATarget covers the moment before).
-        QMetaObject::invokeMethod(context, [] {}, Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            context, [] {}, Qt::BlockingQueuedConnection);
     }
     ~TargetThread()
     {
@@ -278,7 +275,7 @@ private Q_SLOTS:
     void testCallerContextVarsVisibleAcrossTaskSuspension();
 
 private:
-    ThreadPool m_pool{4, QStringLiteral("invoke")};
+    ThreadPool m_pool { 4, QStringLiteral("invoke") };
 };
 
 void tst_InvokeBlocking::testRunsInMainThreadAndReturnsValue()
@@ -299,9 +296,8 @@ void tst_InvokeBlocking::testMoveOnlyResult()
 {
     const int input = QRandomGenerator::global()->bounded(1, 1000);
     QFuture<std::pair<QThread *, int>> job = QtOffload::threaded(&m_pool, [](int n) {
-        std::unique_ptr<std::pair<QThread *, int>> made = invokeBlocking([n] {
-            return std::make_unique<std::pair<QThread *, int>>(QThread::currentThread(), n + 1);
-        });
+        std::unique_ptr<std::pair<QThread *, int>> made = invokeBlocking(
+            [n] { return std::make_unique<std::pair<QThread *, int>>(QThread::currentThread(), n + 1); });
         return *made;
     })(input);
     QTRY_FINISHED(job);
@@ -339,7 +335,7 @@ void tst_InvokeBlocking::testRethrowsOwnExceptionType()
             message = QString::fromUtf8(e.what());
         }
         try {
-            invokeBlocking([c]() -> int { throw CustomError{c}; });
+            invokeBlocking([c]() -> int { throw CustomError { c }; });
         } catch (const CustomError &e) {
             caught = e.code;
         }
@@ -427,8 +423,14 @@ void tst_InvokeBlocking::testCapturingTaskLambdaOutlivesSuspension()
     // captures dangle after the first co_await.
     struct Witness
     {
-        explicit Witness(std::shared_ptr<std::atomic<bool>> flag) : destroyed(std::move(flag)) {}
-        Witness(Witness &&other) noexcept : destroyed(std::exchange(other.destroyed, nullptr)) {}
+        explicit Witness(std::shared_ptr<std::atomic<bool>> flag)
+            : destroyed(std::move(flag))
+        {
+        }
+        Witness(Witness &&other) noexcept
+            : destroyed(std::exchange(other.destroyed, nullptr))
+        {
+        }
         Witness(const Witness &) = delete;
         ~Witness()
         {
@@ -531,9 +533,8 @@ void tst_InvokeBlocking::testQThreadTarget()
 {
     TargetThread target;
     QThread *thread = &target.thread;
-    QFuture<QThread *> job = QtOffload::threaded(&m_pool, [thread] {
-        return invokeBlocking(thread, [] { return QThread::currentThread(); });
-    })();
+    QFuture<QThread *> job = QtOffload::threaded(
+        &m_pool, [thread] { return invokeBlocking(thread, [] { return QThread::currentThread(); }); })();
     QTRY_FINISHED(job);
     QCOMPARE(job.result(), &target.thread);
 }
@@ -547,7 +548,10 @@ void tst_InvokeBlocking::testJustStartedThreadIsATarget()
     for (int i = 0; i < 20; ++i) {
         QThread thread;
         thread.start();
-        outcomes << outcomeOf([&thread] { invokeBlocking(&thread, [] {}, 5s); });
+        outcomes << outcomeOf([&thread] {
+            invokeBlocking(
+                &thread, [] {}, 5s);
+        });
         thread.quit();
         QVERIFY(thread.wait(QDeadlineTimer(10s)));
     }
@@ -559,17 +563,23 @@ void tst_InvokeBlocking::testInlineOnTargetThread()
     // On the main thread itself: f runs inline; a posted call would time out instead.
     const int input = QRandomGenerator::global()->bounded(1, 1000);
     bool ran = false;
-    const auto [thread, value] = invokeBlocking([&ran, input] {
-        ran = true;
-        return std::make_pair(QThread::currentThread(), input - 1);
-    }, 2s);
+    const auto [thread, value] = invokeBlocking(
+        [&ran, input] {
+            ran = true;
+            return std::make_pair(QThread::currentThread(), input - 1);
+        },
+        2s);
     QVERIFY(ran);
     QCOMPARE(thread, mainThread());
     QCOMPARE(value, input - 1);
 
     QObject context;
-    QCOMPARE(invokeBlocking(&context, [] { return QThread::currentThread(); }, 2s), mainThread());
-    QCOMPARE(invokeBlocking(mainThread(), [] { return QThread::currentThread(); }, 2s), mainThread());
+    QCOMPARE(invokeBlocking(
+                 &context, [] { return QThread::currentThread(); }, 2s),
+             mainThread());
+    QCOMPARE(invokeBlocking(
+                 mainThread(), [] { return QThread::currentThread(); }, 2s),
+             mainThread());
 }
 
 void tst_InvokeBlocking::testInlineTaskOnTargetThread()
@@ -587,8 +597,10 @@ void tst_InvokeBlocking::testInlineOnWorkerQThread()
     QFuture<std::pair<QThread *, QThread *>> job = QtOffload::threaded(&m_pool, [context] {
         return invokeBlocking(context, [context] {
             // Now on the target thread: invoking into it again must not deadlock.
-            QThread *viaObject = invokeBlocking(context, [] { return QThread::currentThread(); }, 2s);
-            QThread *viaThread = invokeBlocking(QThread::currentThread(), [] { return QThread::currentThread(); }, 2s);
+            QThread *viaObject = invokeBlocking(
+                context, [] { return QThread::currentThread(); }, 2s);
+            QThread *viaThread = invokeBlocking(
+                QThread::currentThread(), [] { return QThread::currentThread(); }, 2s);
             return std::make_pair(viaObject, viaThread);
         });
     })();
@@ -620,9 +632,9 @@ void tst_InvokeBlocking::testFinishedThreadThrowsShutdownError()
     auto ran = std::make_shared<std::atomic<bool>>(false);
     QFuture<QStringList> job = QtOffload::threaded(&m_pool, [&finished, &neverStarted, orphan, ran] {
         const auto f = [ran] { ran->store(true); };
-        return QStringList{outcomeOf([&] { invokeBlocking(&finished, f); }),
-                           outcomeOf([&] { invokeBlocking(orphan, f); }),
-                           outcomeOf([&] { invokeBlocking(&neverStarted, f); })};
+        return QStringList { outcomeOf([&] { invokeBlocking(&finished, f); }),
+                             outcomeOf([&] { invokeBlocking(orphan, f); }),
+                             outcomeOf([&] { invokeBlocking(&neverStarted, f); }) };
     })();
     QTRY_FINISHED(job);
     QCOMPARE(job.result(), QStringList(3, QStringLiteral("ShutdownError")));
@@ -651,9 +663,8 @@ void tst_InvokeBlocking::testThreadFinishingWhileCallQueuedThrowsShutdownError()
 
     auto ran = std::make_shared<std::atomic<bool>>(false);
     QThread *thread = target.get();
-    QFuture<QString> job = QtOffload::threaded(&m_pool, [thread, ran] {
-        return outcomeOf([&] { invokeBlocking(thread, [ran] { ran->store(true); }); });
-    })();
+    QFuture<QString> job = QtOffload::threaded(
+        &m_pool, [thread, ran] { return outcomeOf([&] { invokeBlocking(thread, [ran] { ran->store(true); }); }); })();
     QVERIFY(dispatcher->posted.tryAcquire(1, waitMs)); // the call is queued
     release.release(); // now the thread ends without running it
     QVERIFY(target->wait(QDeadlineTimer(10s)));
@@ -690,9 +701,8 @@ void tst_InvokeBlocking::testContextDeletedBeforeCallRanThrowsShutdownError()
     dispatcher->forgetPosts();
 
     auto ran = std::make_shared<std::atomic<bool>>(false);
-    QFuture<QString> job = QtOffload::threaded(&m_pool, [context, ran] {
-        return outcomeOf([&] { invokeBlocking(context, [ran] { ran->store(true); }); });
-    })();
+    QFuture<QString> job = QtOffload::threaded(
+        &m_pool, [context, ran] { return outcomeOf([&] { invokeBlocking(context, [ran] { ran->store(true); }); }); })();
     QVERIFY(dispatcher->posted.tryAcquire(1, waitMs)); // the call is queued behind the busy one
     deleteNow.release();
     QTRY_FINISHED(job);
@@ -711,7 +721,10 @@ void tst_InvokeBlocking::testTimeoutThrowsTimeoutError()
 
     QObject *context = target.context;
     QFuture<QString> job = QtOffload::threaded(&m_pool, [context, jobDone] {
-        const QString outcome = outcomeOf([context] { invokeBlocking(context, [] { return 1; }, 100ms); });
+        const QString outcome = outcomeOf([context] {
+            invokeBlocking(
+                context, [] { return 1; }, 100ms);
+        });
         jobDone->release(); // orders the queued call's creation before the target gets to it, for TSan
         return outcome;
     })();
@@ -773,7 +786,7 @@ void tst_InvokeBlocking::testChainsIntoAnotherThreadedJob()
 
 void tst_InvokeBlocking::testCallerContextVarsVisibleInF()
 {
-    QtOffload::ContextScope isolation{QtOffload::Context()};
+    QtOffload::ContextScope isolation { QtOffload::Context() };
     requestId.set(QStringLiteral("main"));
     const int input = QRandomGenerator::global()->bounded(1, 1000);
     QFuture<std::pair<QString, QString>> job = QtOffload::threaded(&m_pool, [](int n) {
@@ -797,15 +810,16 @@ void tst_InvokeBlocking::testCallerContextVarsVisibleAcrossTaskSuspension()
     // of that thread's context across all its awaits. Here the snapshot is
     // installed only around f's call: after its first suspension the task is
     // resumed by the target's event loop and sees that thread's values.
-    QtOffload::ContextScope isolation{QtOffload::Context()};
+    QtOffload::ContextScope isolation { QtOffload::Context() };
     requestId.set(QStringLiteral("main"));
     QFuture<QStringList> job = QtOffload::threaded(&m_pool, [] {
         requestId.set(QStringLiteral("worker"));
         return invokeBlocking([] { return requestIdAroundSuspension(); });
     })();
     QTRY_FINISHED(job);
-    QEXPECT_FAIL("", "Known limitation: QCoro 0.8 offers no hook to reinstall the snapshot when the task resumes", Continue);
-    QCOMPARE(job.result(), (QStringList{QStringLiteral("worker"), QStringLiteral("worker")}));
+    QEXPECT_FAIL("", "Known limitation: QCoro 0.8 offers no hook to reinstall the snapshot when the task resumes",
+                 Continue);
+    QCOMPARE(job.result(), (QStringList { QStringLiteral("worker"), QStringLiteral("worker") }));
     QCOMPARE(requestId.get(), QStringLiteral("main"));
 }
 

@@ -3,7 +3,7 @@
 // a QFutureWatcher and a QtJob.
 #include <QtOffload/QtOffload>
 
-#include "gate.h"
+#include <support/gate.h>
 
 #include <QtCore/QFutureWatcher>
 #include <QtTest/QSignalSpy>

@@ -7,13 +7,13 @@
 
 #include <QtOffload/threaded.h>
 
+#include <support/await.h>
+#include <support/gate.h>
+
 #include <QCoro/QCoroFuture>
 #include <QCoro/QCoroTask>
 
-#include <QtCore/QEventLoop>
-#include <QtCore/QPointer>
 #include <QtCore/QScopeGuard>
-#include <QtCore/QSemaphore>
 #include <QtCore/QThread>
 #include <QtCore/QThreadPool>
 #include <QtCore/QTimer>
@@ -22,46 +22,31 @@
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 using namespace std::chrono_literals;
-using QtOffload::ThreadPool;
 using QtOffload::threaded;
+using QtOffload::ThreadPool;
 
 namespace {
 
 // Every wait inside a job is bounded: a broken library fails a test instead of hanging it.
 constexpr int waitMs = 10000;
 
-// Holds pool threads: job() runs until open is released, and says when it started.
-struct Gate
-{
-    QSemaphore started;
-    QSemaphore open;
-
-    auto job()
-    {
-        return [this] {
-            started.release();
-            return open.tryAcquire(1, waitMs);
-        };
-    }
-    // For scope guards: whatever a failed check left blocked gets to finish.
-    void openAll() { open.release(1000); }
-};
-
 struct CodedError : std::runtime_error
 {
-    explicit CodedError(int code) : std::runtime_error("coded error " + std::to_string(code)), code(code) {}
+    explicit CodedError(int code)
+        : std::runtime_error("coded error " + std::to_string(code))
+        , code(code)
+    {
+    }
     int code;
 };
 
 // The code of the CodedError that read() throws, or -1 when it throws none.
-template<typename Read>
-int thrownCode(Read read)
+template<typename Read> int thrownCode(Read read)
 {
     try {
         read();
@@ -71,10 +56,7 @@ int thrownCode(Read read)
     return -1;
 }
 
-int plusOne(int x)
-{
-    return x + 1;
-}
+int plusOne(int x) { return x + 1; }
 
 const QString &greeting()
 {
@@ -84,7 +66,7 @@ const QString &greeting()
 
 struct Account
 {
-    std::atomic<int> balance{0};
+    std::atomic<int> balance { 0 };
     int deposit(int amount) { return balance += amount; }
 };
 
@@ -115,31 +97,6 @@ static_assert(std::is_same_v<CallResult<bool (*)(QtOffload::StopToken, int), int
 static_assert(std::is_same_v<decltype(threaded(std::declval<QThreadPool *>(), plusOne)(1)), QFuture<int>>);
 static_assert(std::is_same_v<decltype(threaded(std::declval<ThreadPool *>(), plusOne)(1)), QFuture<int>>);
 
-/*
-  Runs \a task in a nested event loop, as QCoro::waitFor does, but gives up
-  after a deadline. State is shared so a task resumed after giving up (a
-  failing test) writes nowhere dangling.
-*/
-template<typename T>
-QCoro::Task<> driveTask(QCoro::Task<T> task, std::shared_ptr<std::optional<T>> result, QPointer<QEventLoop> loop)
-{
-    *result = co_await std::move(task);
-    if (loop)
-        loop->quit();
-}
-
-template<typename T>
-std::optional<T> waitForTask(QCoro::Task<T> task)
-{
-    QEventLoop loop;
-    auto result = std::make_shared<std::optional<T>>();
-    QTimer::singleShot(waitMs, &loop, &QEventLoop::quit);
-    driveTask(std::move(task), result, &loop);
-    if (!result->has_value())
-        loop.exec();
-    return *result;
-}
-
 QCoro::Task<int> codeOfAwaitedFailure(QFuture<int> future)
 {
     try {
@@ -150,10 +107,7 @@ QCoro::Task<int> codeOfAwaitedFailure(QFuture<int> future)
     co_return -1;
 }
 
-QCoro::Task<bool> awaitValue(QFuture<bool> future)
-{
-    co_return co_await future;
-}
+QCoro::Task<bool> awaitValue(QFuture<bool> future) { co_return co_await future; }
 
 } // namespace
 
@@ -191,7 +145,7 @@ private Q_SLOTS:
 
 void tst_Threaded::testReturnsFutureImmediately()
 {
-    Gate gate;
+    JobGate gate;
     ThreadPool pool(1);
     const auto cleanup = qScopeGuard([&] { gate.openAll(); });
     QFuture<bool> future = threaded(&pool, gate.job())();
@@ -207,7 +161,7 @@ void tst_Threaded::testReturnsFutureImmediately()
 void tst_Threaded::testSubmittedAtCallTime()
 {
     ThreadPool pool(1);
-    QSemaphore ran;
+    Gate ran;
     (void)threaded(&pool, [&ran] { ran.release(); })(); // the future is dropped unread
     QCOMPARE(pool.statistics().submitted, 1);
     QVERIFY(ran.tryAcquire(1, waitMs));
@@ -225,8 +179,11 @@ void tst_Threaded::testTwoCallsRunInParallel()
     // Each job signals its own semaphore and waits for the other's: both
     // return true only if they ran at the same time.
     ThreadPool pool(2);
-    QSemaphore arrived[2];
-    const auto cleanup = qScopeGuard([&] { arrived[0].release(); arrived[1].release(); });
+    Gate arrived[2];
+    const auto cleanup = qScopeGuard([&] {
+        arrived[0].release();
+        arrived[1].release();
+    });
     auto call = threaded(&pool, [&arrived](int me) {
         arrived[me].release();
         return arrived[1 - me].tryAcquire(1, waitMs);
@@ -240,7 +197,7 @@ void tst_Threaded::testTwoCallsRunInParallel()
 
 void tst_Threaded::testArgumentsCopiedAtCallTime()
 {
-    Gate gate;
+    JobGate gate;
     ThreadPool pool(1);
     const auto cleanup = qScopeGuard([&] { gate.openAll(); });
     (void)threaded(&pool, gate.job())();
@@ -251,10 +208,10 @@ void tst_Threaded::testArgumentsCopiedAtCallTime()
         // The job runs only after these variables changed and went out of
         // scope: it must have its own copies (ASan catches a dangling one).
         QString text = QStringLiteral("before");
-        std::vector<int> numbers{1, 2, 3};
+        std::vector<int> numbers { 1, 2, 3 };
         future = threaded(&pool, [](const QString &t, const std::vector<int> &n) -> QString {
-                     return t + QString::number(n.size());
-                 })(text, numbers);
+            return t + QString::number(n.size());
+        })(text, numbers);
         text = QStringLiteral("after");
         numbers.assign(10, 0);
     }
@@ -266,7 +223,8 @@ void tst_Threaded::testArgumentsCopiedAtCallTime()
 void tst_Threaded::testMoveOnlyArgumentAndResult()
 {
     ThreadPool pool(1);
-    auto call = threaded(&pool, [](std::unique_ptr<int> value) { return std::make_unique<QString>(QString::number(*value * 2)); });
+    auto call = threaded(
+        &pool, [](std::unique_ptr<int> value) { return std::make_unique<QString>(QString::number(*value * 2)); });
     auto argument = std::make_unique<int>(21);
     QFuture<std::unique_ptr<QString>> future = call(std::move(argument));
     QVERIFY(!argument); // moved into the job at the call
@@ -279,7 +237,7 @@ void tst_Threaded::testMoveOnlyArgumentAndResult()
 void tst_Threaded::testVoidResult()
 {
     ThreadPool pool(1);
-    std::atomic<int> total{0};
+    std::atomic<int> total { 0 };
     QFuture<void> future = threaded(&pool, [&total](int n) { total += n; })(3);
     QTRY_VERIFY_WITH_TIMEOUT(future.isFinished(), waitMs);
     future.waitForFinished();
@@ -301,7 +259,7 @@ void tst_Threaded::testMemberFunctionPointer()
 {
     ThreadPool pool(1);
     // An object passed by value is copied into the job...
-    QFuture<int> copied = threaded(&pool, &Price::withTax)(Price{200}, 10);
+    QFuture<int> copied = threaded(&pool, &Price::withTax)(Price { 200 }, 10);
     // ...one passed by pointer is the caller's own.
     Account account;
     account.balance = 10;
@@ -315,7 +273,7 @@ void tst_Threaded::testMemberFunctionPointer()
 void tst_Threaded::testFunctor()
 {
     ThreadPool pool(1);
-    QFuture<int> future = threaded(&pool, Scale{3})(14);
+    QFuture<int> future = threaded(&pool, Scale { 3 })(14);
     QTRY_VERIFY_WITH_TIMEOUT(future.isFinished(), waitMs);
     QCOMPARE(future.result(), 42);
 }
@@ -332,7 +290,8 @@ void tst_Threaded::testStdFunction()
 void tst_Threaded::testLambda()
 {
     ThreadPool pool(1);
-    auto call = threaded(&pool, [prefix = QStringLiteral("n=")](int x) -> QString { return prefix + QString::number(x); });
+    auto call
+        = threaded(&pool, [prefix = QStringLiteral("n=")](int x) -> QString { return prefix + QString::number(x); });
     QFuture<QString> first = call(1);
     QFuture<QString> second = call(2); // each call runs its own copy of the lambda
     QTRY_VERIFY_WITH_TIMEOUT(first.isFinished() && second.isFinished(), waitMs);
@@ -361,7 +320,7 @@ void tst_Threaded::testExceptionFromWaitForFinished()
 
 void tst_Threaded::testExceptionFromThenOnFailed()
 {
-    Gate gate;
+    JobGate gate;
     ThreadPool pool(1);
     const auto cleanup = qScopeGuard([&] { gate.openAll(); });
     QFuture<int> future = threaded(&pool, [&gate](int code) -> int {
@@ -369,7 +328,8 @@ void tst_Threaded::testExceptionFromThenOnFailed()
         throw CodedError(code);
     })(11);
     // Attached while the job is held, so the failure reaches a waiting chain.
-    QFuture<int> handled = future.then([](int value) { return value * 100; }) // skipped: the job failed
+    QFuture<int> handled = future
+                               .then([](int value) { return value * 100; }) // skipped: the job failed
                                .onFailed([](const std::logic_error &) { return -2; }) // not the thrown type
                                .onFailed([](const CodedError &error) { return error.code; });
     gate.open.release();
@@ -379,7 +339,7 @@ void tst_Threaded::testExceptionFromThenOnFailed()
 
 void tst_Threaded::testExceptionFromCoAwait()
 {
-    Gate gate;
+    JobGate gate;
     ThreadPool pool(1);
     const auto cleanup = qScopeGuard([&] { gate.openAll(); });
     QFuture<int> future = threaded(&pool, [&gate](int code) -> int {
@@ -388,9 +348,7 @@ void tst_Threaded::testExceptionFromCoAwait()
     })(13);
     // Released from the event loop, so the coroutine is suspended in co_await when the job fails.
     QTimer::singleShot(0, this, [&gate] { gate.open.release(); });
-    const std::optional<int> code = waitForTask(codeOfAwaitedFailure(future));
-    QVERIFY(code.has_value());
-    QCOMPARE(*code, 13);
+    QCOMPARE(await(codeOfAwaitedFailure(future)), 13);
 }
 
 void tst_Threaded::testNonStdExceptionRethrownAsInt()
@@ -413,8 +371,8 @@ void tst_Threaded::testNonStdExceptionRethrownAsInt()
 
 void tst_Threaded::testCancelledBeforeStartNeverRuns()
 {
-    Gate gate;
-    std::atomic<bool> ran{false};
+    JobGate gate;
+    std::atomic<bool> ran { false };
     ThreadPool pool(1);
     const auto cleanup = qScopeGuard([&] { gate.openAll(); });
     pool.setStarvationTimeout(QtOffload::Forever); // no overflow thread may take the job early
@@ -434,8 +392,8 @@ void tst_Threaded::testCancelledBeforeStartNeverRuns()
 void tst_Threaded::testStopTokenOnPool()
 {
     ThreadPool pool(1);
-    QSemaphore started;
-    std::atomic<bool> sawStop{false};
+    Gate started;
+    std::atomic<bool> sawStop { false };
     QFuture<int> future = threaded(&pool, [&](QtOffload::StopToken stop, int limit) {
         started.release();
         for (int i = 0; i < limit; ++i) {
@@ -460,7 +418,8 @@ void tst_Threaded::testQThreadPool()
         return QString::number(x * 2) + QLatin1Char(' ') + QThread::currentThread()->objectName();
     })(21);
     QFuture<int> failing = threaded(&qtPool, [](int code) -> int { throw CodedError(code); })(5);
-    QFuture<std::unique_ptr<int>> moveOnly = threaded(&qtPool, [](std::unique_ptr<int> p) { return p; })(std::make_unique<int>(3));
+    QFuture<std::unique_ptr<int>> moveOnly
+        = threaded(&qtPool, [](std::unique_ptr<int> p) { return p; })(std::make_unique<int>(3));
     QTRY_VERIFY_WITH_TIMEOUT(named.isFinished() && failing.isFinished() && moveOnly.isFinished(), waitMs);
 
     const QString result = named.result();
@@ -473,11 +432,14 @@ void tst_Threaded::testQThreadPool()
 
 void tst_Threaded::testQThreadPoolCancelledBeforeStartNeverRuns()
 {
-    Gate gate;
-    std::atomic<bool> ran{false};
+    JobGate gate;
+    std::atomic<bool> ran { false };
     QThreadPool qtPool;
     qtPool.setMaxThreadCount(1);
-    const auto cleanup = qScopeGuard([&] { gate.openAll(); qtPool.waitForDone(waitMs); });
+    const auto cleanup = qScopeGuard([&] {
+        gate.openAll();
+        qtPool.waitForDone(waitMs);
+    });
     (void)threaded(&qtPool, gate.job())();
     QVERIFY(gate.started.tryAcquire(1, waitMs));
 
@@ -497,7 +459,7 @@ void tst_Threaded::testNullPoolThrows()
 
 void tst_Threaded::testThenWithContextRunsOnContextThread()
 {
-    Gate gate;
+    JobGate gate;
     ThreadPool pool(1);
     const auto cleanup = qScopeGuard([&] { gate.openAll(); });
     QObject context; // lives in this test's (the main) thread
@@ -506,9 +468,8 @@ void tst_Threaded::testThenWithContextRunsOnContextThread()
         return QThread::currentThread();
     })();
     // Attached while the job is held, so the job's own thread finishes the future.
-    QFuture<std::pair<QThread *, QThread *>> continued = future.then(&context, [](QThread *jobThread) {
-        return std::pair(jobThread, QThread::currentThread());
-    });
+    QFuture<std::pair<QThread *, QThread *>> continued
+        = future.then(&context, [](QThread *jobThread) { return std::pair(jobThread, QThread::currentThread()); });
     gate.open.release();
     QTRY_VERIFY_WITH_TIMEOUT(continued.isFinished(), waitMs);
     const auto [jobThread, continuationThread] = continued.result();
@@ -538,7 +499,7 @@ void tst_Threaded::testCoAwaitKeepsEventLoopResponsive()
     // finish after the event loop ticked a timer three times while the
     // coroutine awaited it.
     ThreadPool pool(1);
-    QSemaphore enoughTicks;
+    Gate enoughTicks;
     int ticks = 0;
     QTimer ticker;
     ticker.setInterval(5ms);
@@ -548,10 +509,9 @@ void tst_Threaded::testCoAwaitKeepsEventLoopResponsive()
     });
     ticker.start();
     QFuture<bool> job = threaded(&pool, [&enoughTicks] { return enoughTicks.tryAcquire(1, waitMs); })();
-    const std::optional<bool> finished = waitForTask(awaitValue(job));
+    const bool finished = await(awaitValue(job));
     ticker.stop();
-    QVERIFY(finished.has_value());
-    QVERIFY(*finished);
+    QVERIFY(finished);
     QVERIFY(ticks >= 3);
 }
 

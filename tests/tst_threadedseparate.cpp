@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: MIT
 // threadedSeparate(): a new named thread per call, never a pool slot, stop
-// tokens wired to QFuture::cancel(), exceptions, and StopToken itself.
+// tokens wired to QFuture::cancel(), and exceptions (StopToken itself:
+// tst_stoptoken).
 // Jobs here run on threads nobody joins for the test, so whatever they touch
 // is shared-owned: a failing check never leaves a job writing to a dead frame.
 
 #include <QtOffload/threaded.h>
 
+#include <support/gate.h>
+
 #include <QtCore/QRegularExpression>
 #include <QtCore/QScopeGuard>
-#include <QtCore/QSemaphore>
 #include <QtCore/QThread>
 #include <QtTest/QtTest>
 
@@ -19,8 +21,8 @@
 
 using namespace std::chrono_literals;
 using QtOffload::StopToken;
-using QtOffload::ThreadPool;
 using QtOffload::threadedSeparate;
+using QtOffload::ThreadPool;
 
 namespace {
 
@@ -29,13 +31,16 @@ constexpr int waitMs = 10000;
 
 struct CodedError : std::runtime_error
 {
-    explicit CodedError(int code) : std::runtime_error("coded error " + std::to_string(code)), code(code) {}
+    explicit CodedError(int code)
+        : std::runtime_error("coded error " + std::to_string(code))
+        , code(code)
+    {
+    }
     int code;
 };
 
 // The code of the CodedError that read() throws, or -1 when it throws none.
-template<typename Read>
-int thrownCode(Read read)
+template<typename Read> int thrownCode(Read read)
 {
     try {
         read();
@@ -64,7 +69,6 @@ private Q_SLOTS:
     void testArgumentsCopiedAndMoveOnlyResult();
     void testStopTokenStopsOnCancel();
     void testStopTokenWaitForReturnsEarlyOnCancel();
-    void testStopTokenWaitFor();
     void testExceptionsPropagate();
 };
 
@@ -75,7 +79,7 @@ void tst_ThreadedSeparate::testEachCallRunsOnNewNamedThread()
     // answer only if two threads ran them at the same time.
     struct Rendezvous
     {
-        QSemaphore arrived[2];
+        Gate arrived[2];
     };
     auto rendezvous = std::make_shared<Rendezvous>();
     auto call = threadedSeparate([rendezvous](int me) {
@@ -107,8 +111,8 @@ void tst_ThreadedSeparate::testThreadGoneAfterJobEnds()
 
 void tst_ThreadedSeparate::testNeverOccupiesDefaultPool()
 {
-    auto open = std::make_shared<QSemaphore>();
-    auto started = std::make_shared<QSemaphore>();
+    auto open = std::make_shared<Gate>();
+    auto started = std::make_shared<Gate>();
     ThreadPool blocker(1, QStringLiteral("blocker"));
     ThreadPool::setDefault(&blocker);
     const auto restore = qScopeGuard([&] {
@@ -137,7 +141,7 @@ void tst_ThreadedSeparate::testNeverOccupiesDefaultPool()
 
 void tst_ThreadedSeparate::testArgumentsCopiedAndMoveOnlyResult()
 {
-    auto go = std::make_shared<QSemaphore>();
+    auto go = std::make_shared<Gate>();
     const auto cleanup = qScopeGuard([&] { go->release(); });
     QString text = QStringLiteral("before");
     auto argument = std::make_unique<int>(7);
@@ -158,8 +162,8 @@ void tst_ThreadedSeparate::testStopTokenStopsOnCancel()
 {
     struct State
     {
-        QSemaphore started;
-        std::atomic<int> stoppedAtLoop{-1};
+        Gate started;
+        std::atomic<int> stoppedAtLoop { -1 };
     };
     auto state = std::make_shared<State>();
     QFuture<void> future = threadedSeparate([state](StopToken stop) {
@@ -185,8 +189,8 @@ void tst_ThreadedSeparate::testStopTokenWaitForReturnsEarlyOnCancel()
 {
     struct State
     {
-        QSemaphore started;
-        std::atomic<int> stopped{-1};
+        Gate started;
+        std::atomic<int> stopped { -1 };
     };
     auto state = std::make_shared<State>();
     QFuture<void> future = threadedSeparate([state](StopToken stop) {
@@ -198,32 +202,6 @@ void tst_ThreadedSeparate::testStopTokenWaitForReturnsEarlyOnCancel()
     // Long before the hour the job asked to sleep.
     QTRY_VERIFY_WITH_TIMEOUT(future.isFinished(), waitMs);
     QCOMPARE(state->stopped.load(), 1);
-}
-
-void tst_ThreadedSeparate::testStopTokenWaitFor()
-{
-    const StopToken never;
-    QVERIFY(!never.isStopRequested());
-    QVERIFY(!never.waitFor(1ms));
-
-    QtOffload::StopSource source;
-    const StopToken token = source.token();
-    QVERIFY(!token.waitFor(1ms)); // no stop yet: it sleeps out its timeout
-
-    auto woke = std::make_shared<std::atomic<int>>(-1);
-    std::unique_ptr<QThread> waiter(QThread::create([token, woke] { *woke = token.waitFor(1h) ? 1 : 0; }));
-    waiter->start();
-    source.requestStop();
-    if (!waiter->wait(QDeadlineTimer(waitMs))) {
-        (void)waiter.release(); // destroying a running QThread aborts
-        QFAIL("StopToken::waitFor did not return after requestStop()");
-    }
-    QCOMPARE(woke->load(), 1);
-    QVERIFY(source.isStopRequested());
-    QVERIFY(token.isStopRequested());
-    QVERIFY(token.waitFor(1h)); // already stopped: returns at once
-    source.requestStop();       // idempotent
-    QVERIFY(token.isStopRequested());
 }
 
 void tst_ThreadedSeparate::testExceptionsPropagate()

@@ -2,16 +2,16 @@
 // ThreadPool: lazy growth, thread names, counters, waitForDone, run(),
 // destruction with work queued, shutdown, the default pool and starvation.
 // Scheduling is made deterministic the Qt way: the pool's threads are held
-// by jobs blocked on a semaphore gate while the test arranges the queue.
+// by jobs blocked on a gate while the test arranges the queue.
 
 #include <QtOffload/threaded.h>
 #include <QtOffload/threadpool.h>
 
+#include <support/gate.h>
+
 #include <QtCore/QProcess>
 #include <QtCore/QScopeGuard>
-#include <QtCore/QSemaphore>
 #include <QtCore/QThread>
-#include <QtCore/QThreadPool>
 #include <QtTest/QtTest>
 
 #include <atomic>
@@ -31,28 +31,10 @@ constexpr int waitMs = 10000;
 // Set in the environment of a child run of this executable (testPoolSizeFromEnvironment).
 constexpr char printDefaultPoolSize[] = "TST_THREADPOOL_PRINT_DEFAULT_POOL_SIZE";
 
-// Holds pool threads: job() runs until open is released, and says when it started.
-struct Gate
-{
-    QSemaphore started;
-    QSemaphore open;
-
-    auto job()
-    {
-        return [this] {
-            started.release();
-            return open.tryAcquire(1, waitMs);
-        };
-    }
-    // For scope guards: whatever a failed check left blocked gets to finish.
-    void openAll() { open.release(1000); }
-};
-
 // future.waitForFinished() with a deadline, callable from a pool thread.
-template<typename T>
-bool waitForFinished(QFuture<T> future, int timeoutMs)
+template<typename T> bool waitForFinished(QFuture<T> future, int timeoutMs)
 {
-    auto done = std::make_shared<QSemaphore>();
+    auto done = std::make_shared<Gate>();
     (void)future.then(QtFuture::Launch::Sync, [done](const QFuture<T> &) { done->release(); });
     return done->tryAcquire(1, timeoutMs);
 }
@@ -69,7 +51,6 @@ class tst_ThreadPool : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
-    void testExecutorResolvesTheDefaultPool();
     void testMaxThreadCount();
     void testThreadsStartLazilyAndGrowToMax();
     void testThreadNames();
@@ -94,21 +75,6 @@ private Q_SLOTS:
     void testJobWaitingOnJobQueuedBehindItCompletes();
 };
 
-void tst_ThreadPool::testExecutorResolvesTheDefaultPool()
-{
-    ThreadPool named(1, QStringLiteral("named"));
-    QCOMPARE(QtOffload::Executor(&named).threadPool(), &named);
-    QCOMPARE(QtOffload::Executor(&named).resolved().threadPool(), &named);
-    QCOMPARE(QtOffload::Executor().threadPool(), nullptr); // looked up at each submission
-    QCOMPARE(QtOffload::Executor().resolved().threadPool(), ThreadPool::defaultPool());
-    ThreadPool::setDefault(&named);
-    QCOMPARE(QtOffload::Executor().resolved().threadPool(), &named);
-    ThreadPool::setDefault(nullptr);
-    QCOMPARE(QtOffload::Executor::separateThread().resolved().threadPool(), nullptr);
-    QThreadPool qtPool;
-    QCOMPARE(QtOffload::Executor(&qtPool).resolved().threadPool(), nullptr);
-}
-
 void tst_ThreadPool::testMaxThreadCount()
 {
     QCOMPARE(ThreadPool(3).maxThreadCount(), 3);
@@ -121,7 +87,7 @@ void tst_ThreadPool::testMaxThreadCount()
 
 void tst_ThreadPool::testThreadsStartLazilyAndGrowToMax()
 {
-    Gate gate;
+    JobGate gate;
     ThreadPool pool(3, QStringLiteral("lazy"));
     const auto cleanup = qScopeGuard([&] { gate.openAll(); });
     pool.setStarvationTimeout(QtOffload::Forever); // no overflow thread may blur the count
@@ -148,8 +114,8 @@ void tst_ThreadPool::testThreadsStartLazilyAndGrowToMax()
 void tst_ThreadPool::testThreadNames()
 {
     ThreadPool pool(2, QStringLiteral("names"));
-    QSemaphore arrived;
-    QSemaphore go;
+    Gate arrived;
+    Gate go;
     const auto cleanup = qScopeGuard([&] { go.release(2); });
     const auto job = [&] {
         // Both jobs meet here, so they run on two different threads.
@@ -163,14 +129,17 @@ void tst_ThreadPool::testThreadNames()
     go.release(2);
     QTRY_VERIFY_WITH_TIMEOUT(first.isFinished() && second.isFinished(), waitMs);
 
-    const QSet<QString> names{first.result(), second.result()};
-    QCOMPARE(names, (QSet<QString>{poolThreadName(QStringLiteral("names"), 1), poolThreadName(QStringLiteral("names"), 2)}));
+    const QSet<QString> names { first.result(), second.result() };
+    QCOMPARE(
+        names,
+        (QSet<QString> { poolThreadName(QStringLiteral("names"), 1), poolThreadName(QStringLiteral("names"), 2) }));
 }
 
 void tst_ThreadPool::testRunReturnsValue()
 {
     ThreadPool pool(1);
-    QFuture<QString> future = pool.run([](int times, const QString &text) { return text.repeated(times); }, 3, QStringLiteral("ab"));
+    QFuture<QString> future
+        = pool.run([](int times, const QString &text) { return text.repeated(times); }, 3, QStringLiteral("ab"));
     QTRY_VERIFY_WITH_TIMEOUT(future.isFinished(), waitMs);
     QCOMPARE(future.result(), QStringLiteral("ababab"));
     QVERIFY(!future.isCanceled());
@@ -179,8 +148,9 @@ void tst_ThreadPool::testRunReturnsValue()
 void tst_ThreadPool::testRunMoveOnlyArgumentAndResult()
 {
     ThreadPool pool(1);
-    auto future = pool.run([](std::unique_ptr<int> value) { return std::make_unique<QString>(QString::number(*value * 2)); },
-                           std::make_unique<int>(21));
+    auto future
+        = pool.run([](std::unique_ptr<int> value) { return std::make_unique<QString>(QString::number(*value * 2)); },
+                   std::make_unique<int>(21));
     static_assert(std::is_same_v<decltype(future), QFuture<std::unique_ptr<QString>>>);
     QTRY_VERIFY_WITH_TIMEOUT(future.isFinished(), waitMs);
     std::unique_ptr<QString> result = future.takeResult();
@@ -200,13 +170,15 @@ void tst_ThreadPool::testRunRethrowsJobException()
 void tst_ThreadPool::testStartRunsWithoutFuture()
 {
     ThreadPool pool(2, QStringLiteral("start"));
-    QSemaphore done;
-    std::atomic<int> sum{0};
+    Gate done;
+    std::atomic<int> sum { 0 };
     auto moveOnly = std::make_unique<int>(40);
-    pool.start([&sum, &done](std::unique_ptr<int> value, int extra) {
-        sum += *value + extra;
-        done.release();
-    }, std::move(moveOnly), 2);
+    pool.start(
+        [&sum, &done](std::unique_ptr<int> value, int extra) {
+            sum += *value + extra;
+            done.release();
+        },
+        std::move(moveOnly), 2);
     QVERIFY(done.tryAcquire(1, waitMs));
     QCOMPARE(sum.load(), 42);
     QVERIFY(pool.waitForDone(std::chrono::milliseconds(waitMs)));
@@ -220,7 +192,9 @@ void tst_ThreadPool::testStartWarnsAndCountsEscapedException()
 {
     ThreadPool pool(1, QStringLiteral("start-throws"));
     QTest::ignoreMessage(QtWarningMsg, "QtOffload: a job started with ThreadPool::start() threw: planned failure");
-    QTest::ignoreMessage(QtWarningMsg, "QtOffload: a job started with ThreadPool::start() threw: an exception of type int (not derived from std::exception)");
+    QTest::ignoreMessage(QtWarningMsg,
+                         "QtOffload: a job started with ThreadPool::start() threw: an exception of type int (not "
+                         "derived from std::exception)");
     pool.start([] { throw std::runtime_error("planned failure"); });
     pool.start([] { throw 42; });
     QVERIFY(pool.waitForDone(std::chrono::milliseconds(waitMs)));
@@ -229,8 +203,8 @@ void tst_ThreadPool::testStartWarnsAndCountsEscapedException()
 
 void tst_ThreadPool::testStatisticsAddUp()
 {
-    Gate gate;
-    std::atomic<int> droppedRan{0};
+    JobGate gate;
+    std::atomic<int> droppedRan { 0 };
     ThreadPool pool(2, QStringLiteral("stats"));
     const auto cleanup = qScopeGuard([&] { gate.openAll(); });
     pool.setStarvationTimeout(QtOffload::Forever);
@@ -282,10 +256,13 @@ void tst_ThreadPool::testRunningCountsOnlyStartedJobs()
 {
     // "Running now" is what occupies the threads, so it never exceeds them:
     // a job behind the running one is still queued, whichever worker will take it.
-    Gate first;
-    Gate second;
+    JobGate first;
+    JobGate second;
     ThreadPool pool(1, QStringLiteral("counted"));
-    const auto cleanup = qScopeGuard([&] { first.openAll(); second.openAll(); });
+    const auto cleanup = qScopeGuard([&] {
+        first.openAll();
+        second.openAll();
+    });
     pool.setStarvationTimeout(QtOffload::Forever);
     (void)pool.run(first.job());
     QVERIFY(first.started.tryAcquire(1, waitMs));
@@ -304,7 +281,7 @@ void tst_ThreadPool::testRunningCountsOnlyStartedJobs()
 
 void tst_ThreadPool::testWaitForDone()
 {
-    Gate gate;
+    JobGate gate;
     ThreadPool pool(1, QStringLiteral("wait"));
     const auto cleanup = qScopeGuard([&] { gate.openAll(); });
     pool.setStarvationTimeout(QtOffload::Forever); // the queued job must wait for the held one
@@ -325,8 +302,8 @@ void tst_ThreadPool::testWaitForDone()
 
 void tst_ThreadPool::testDestroyCancelsQueuedAndFinishesRunning()
 {
-    Gate gate;
-    std::atomic<int> queuedRan{0};
+    JobGate gate;
+    std::atomic<int> queuedRan { 0 };
     auto *pool = new ThreadPool(1, QStringLiteral("doomed"));
     pool->setStarvationTimeout(QtOffload::Forever);
     std::unique_ptr<QThread> destroyer(QThread::create([pool] { delete pool; }));
@@ -373,13 +350,13 @@ void tst_ThreadPool::testSubmitAfterShutdownThrows()
 
 void tst_ThreadPool::testShutdownReportsBusyThreads()
 {
-    Gate gate;
+    JobGate gate;
     ThreadPool pool(1, QStringLiteral("busy"));
     const auto cleanup = qScopeGuard([&] { gate.openAll(); });
     QFuture<bool> held = pool.run(gate.job());
     QVERIFY(gate.started.tryAcquire(1, waitMs));
 
-    QCOMPARE(pool.shutdown(50ms), QStringList{poolThreadName(QStringLiteral("busy"), 1)});
+    QCOMPARE(pool.shutdown(50ms), QStringList { poolThreadName(QStringLiteral("busy"), 1) });
     QVERIFY_THROWS_EXCEPTION(QtOffload::ShutdownError, (void)pool.run([] { return 0; }));
 
     gate.open.release();
@@ -473,8 +450,8 @@ void tst_ThreadPool::testStarvationStartsOverflowThread_data()
 void tst_ThreadPool::testStarvationStartsOverflowThread()
 {
     QFETCH(int, threads);
-    QSemaphore arrived;
-    QSemaphore go;
+    Gate arrived;
+    Gate go;
     ThreadPool pool(threads, QStringLiteral("starved"));
     const auto cleanup = qScopeGuard([&] { go.release(threads); });
     pool.setStarvationTimeout(50ms);
@@ -517,8 +494,8 @@ void tst_ThreadPool::testJobWaitingOnJobQueuedBehindItCompletes()
     // outside, right behind its waiter, while every thread was busy.
     QFETCH(int, threads);
     constexpr int waiterWaitMs = 5000;
-    Gate gate;
-    QSemaphore waitersStarted;
+    JobGate gate;
+    Gate waitersStarted;
     ThreadPool pool(threads, QStringLiteral("behind"));
     const auto cleanup = qScopeGuard([&] { gate.openAll(); });
     // Finite, so the pool watches for starvation; shortened once the waiters run,

@@ -4,9 +4,10 @@
 #include <QtOffload/threaded.h>
 #include <QtOffload/whenfinished.h>
 
+#include <support/gate.h>
+
 #include <QtCore/QEventLoop>
 #include <QtCore/QRegularExpression>
-#include <QtCore/QSemaphore>
 #include <QtCore/QThread>
 #include <QtCore/QTimer>
 #include <QtTest/QtTest>
@@ -15,8 +16,8 @@
 #include <memory>
 #include <stdexcept>
 
-using QtOffload::ThreadPool;
 using QtOffload::threaded;
+using QtOffload::ThreadPool;
 using QtOffload::whenFinished;
 
 namespace {
@@ -134,7 +135,8 @@ void tst_WhenFinished::testFailureReachesFutureCallback()
 void tst_WhenFinished::testFailureWithResultCallbackWarns()
 {
     ThreadPool pool(1);
-    QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("threw, so its callback is not called: disk on fire")));
+    QTest::ignoreMessage(QtWarningMsg,
+                         QRegularExpression(QStringLiteral("threw, so its callback is not called: disk on fire")));
     const QFuture<int> failing = threaded(&pool, []() -> int { throw std::runtime_error("disk on fire"); })();
     bool resultCallbackCalled = false;
     bool laterCallbackCalled = false;
@@ -149,8 +151,8 @@ void tst_WhenFinished::testFailureWithResultCallbackWarns()
 void tst_WhenFinished::testCancelledWithResultCallbackWarns()
 {
     ThreadPool pool(1);
-    QSemaphore started;
-    QSemaphore open;
+    Gate started;
+    Gate open;
     QFuture<bool> blocker = threaded(&pool, [&] {
         started.release();
         return open.tryAcquire(1, waitMs);
@@ -172,7 +174,7 @@ void tst_WhenFinished::testCancelledWithResultCallbackWarns()
 void tst_WhenFinished::testDestroyedContextIsNotCalled()
 {
     ThreadPool pool(1);
-    QSemaphore open;
+    Gate open;
     const QFuture<int> job = threaded(&pool, [&open] { return open.tryAcquire(1, waitMs) ? 5 : -1; })();
     auto context = std::make_unique<QObject>();
     bool deadContextCalled = false;

@@ -34,7 +34,7 @@ const auto blockingReader = threadedIterable([](Sink<ChainLink> &out, QString pa
     while (!file.atEnd()) {
         QByteArray line = file.readLine();
         md5.addData(line);
-        if (!out.yield({line, md5.result().toHex()}))
+        if (!out.yield({ line, md5.result().toHex() }))
             return;
     }
 });
@@ -79,8 +79,8 @@ int main(int argc, char **argv)
     parser.addHelpOption();
     parser.addPositionalArgument(QStringLiteral("host"), QStringLiteral("Peer address (default 127.0.0.1)."));
     parser.addPositionalArgument(QStringLiteral("port"), QStringLiteral("Peer port (default 2233)."));
-    parser.addOption({QStringLiteral("file"), QStringLiteral("File to send (default: this example's source)."),
-                      QStringLiteral("path"), QStringLiteral(QTOFFLOAD_BLOCKCHAIN_SOURCE)});
+    parser.addOption({ QStringLiteral("file"), QStringLiteral("File to send (default: this example's source)."),
+                       QStringLiteral("path"), QStringLiteral(QTOFFLOAD_BLOCKCHAIN_SOURCE) });
     parser.process(*entrypoint.application());
     const QStringList args = parser.positionalArguments();
     const QString host = args.value(0, QStringLiteral("127.0.0.1"));

@@ -31,7 +31,7 @@ private Q_SLOTS:
         QProcess example;
         example.setProcessChannelMode(QProcess::ForwardedErrorChannel);
         example.start(QStringLiteral(QTOFFLOAD_BLOCKCHAIN_BINARY),
-                      {QStringLiteral("127.0.0.1"), QString::number(server.serverPort())});
+                      { QStringLiteral("127.0.0.1"), QString::number(server.serverPort()) });
         QTRY_VERIFY_WITH_TIMEOUT(disconnected, 60000);
         QTRY_COMPARE_WITH_TIMEOUT(example.state(), QProcess::NotRunning, 60000);
         QCOMPARE(example.exitCode(), 0);
@@ -60,7 +60,7 @@ private Q_SLOTS:
         closed.close(); // nobody listens there now
         QProcess example;
         example.start(QStringLiteral(QTOFFLOAD_BLOCKCHAIN_BINARY),
-                      {QStringLiteral("127.0.0.1"), QString::number(port)});
+                      { QStringLiteral("127.0.0.1"), QString::number(port) });
         QVERIFY(example.waitForFinished(60000));
         QCOMPARE(example.exitCode(), 1);
         QVERIFY(example.readAllStandardError().contains("cannot connect"));

@@ -7,7 +7,8 @@ namespace {
 constexpr qint64 tickNs = 1'000'000;
 }
 
-StallMeter::StallMeter(QObject *parent) : QObject(parent)
+StallMeter::StallMeter(QObject *parent)
+    : QObject(parent)
 {
     m_timer.setTimerType(Qt::PreciseTimer);
     m_timer.setInterval(1);

@@ -20,8 +20,7 @@ void urandomReader(Sink<QByteArray> &out)
     QFile random(QStringLiteral("/dev/urandom"));
     if (!random.open(QIODevice::ReadOnly | QIODevice::Unbuffered))
         throw std::runtime_error("cannot open /dev/urandom");
-    while (out.yield(random.read(1024))) {
-    }
+    while (out.yield(random.read(1024))) { }
 }
 
 QCoro::Task<> mainTask()

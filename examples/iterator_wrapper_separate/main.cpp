@@ -22,8 +22,7 @@ void urandomReader(Sink<QByteArray> &out)
     if (!random.open(QIODevice::ReadOnly | QIODevice::Unbuffered))
         throw std::runtime_error("cannot open /dev/urandom");
     std::printf("producer runs on %s\n", qPrintable(QThread::currentThread()->objectName()));
-    while (out.yield(random.read(1024))) {
-    }
+    while (out.yield(random.read(1024))) { }
 }
 
 QCoro::Task<> mainTask()

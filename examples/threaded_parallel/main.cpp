@@ -33,7 +33,7 @@ QCoro::Task<> mainTask()
 
 int main(int argc, char **argv)
 {
-    Entrypoint entrypoint(argc, argv, {.poolSize = 2});
+    Entrypoint entrypoint(argc, argv, { .poolSize = 2 });
     entrypoint.run(mainTask());
     return 0;
 }

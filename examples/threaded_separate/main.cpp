@@ -51,8 +51,8 @@ int main(int argc, char **argv)
 {
     Entrypoint entrypoint(argc, argv);
     QCommandLineParser parser;
-    parser.addOption({QStringLiteral("seconds"), QStringLiteral("How long the loop runs (the seed: 10)."),
-                      QStringLiteral("s"), QStringLiteral("3")});
+    parser.addOption({ QStringLiteral("seconds"), QStringLiteral("How long the loop runs (the seed: 10)."),
+                       QStringLiteral("s"), QStringLiteral("3") });
     parser.addHelpOption();
     parser.process(*entrypoint.application());
     entrypoint.run(mainTask(std::chrono::seconds(parser.value(QStringLiteral("seconds")).toInt())));

@@ -19,20 +19,20 @@ using namespace QtOffload;
 namespace {
 
 // maxSize 2: the reader runs at most two chunks ahead of us.
-const auto urandomReader = threadedIterable([](Sink<QByteArray> &out) {
-    QFile random(QStringLiteral("/dev/urandom"));
-    if (!random.open(QIODevice::ReadOnly | QIODevice::Unbuffered))
-        throw std::runtime_error("cannot open /dev/urandom");
-    while (out.yield(random.read(8))) {
-    }
-}, 2);
+const auto urandomReader = threadedIterable(
+    [](Sink<QByteArray> &out) {
+        QFile random(QStringLiteral("/dev/urandom"));
+        if (!random.open(QIODevice::ReadOnly | QIODevice::Unbuffered))
+            throw std::runtime_error("cannot open /dev/urandom");
+        while (out.yield(random.read(8))) { }
+    },
+    2);
 
 const auto blockingReader = threadedIterableSeparate([](Sink<QByteArray> &out, QString path) {
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly))
         throw std::runtime_error("cannot open " + path.toStdString());
-    while (!file.atEnd() && out.yield(file.readLine())) {
-    }
+    while (!file.atEnd() && out.yield(file.readLine())) { }
 });
 
 QCoro::Task<> mainTask()
@@ -83,7 +83,7 @@ int main(int argc, char **argv)
     const bool idle = entrypoint.pool()->waitForDone(10s);
     const qint64 running = entrypoint.pool()->statistics().running;
     const QStringList left = entrypoint.shutdown();
-    std::printf("pool idle: %s, jobs running: %lld, threads left after shutdown: %lld\n", idle ? "yes" : "no",
-                running, qlonglong(left.size()));
+    std::printf("pool idle: %s, jobs running: %lld, threads left after shutdown: %lld\n", idle ? "yes" : "no", running,
+                qlonglong(left.size()));
     return idle && left.isEmpty() ? 0 : 1;
 }

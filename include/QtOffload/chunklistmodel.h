@@ -28,19 +28,23 @@ class QTOFFLOAD_EXPORT ChunkListModel : public QAbstractListModel
     Q_PROPERTY(int count READ count NOTIFY countChanged)
 
 public:
+    //! The chunk's role, named "chunk" in QML.
     enum Role { ChunkRole = Qt::UserRole + 1 };
     Q_ENUM(Role)
 
     //! What maximumRows starts at.
     static constexpr int DefaultMaximumRows = 1000;
 
+    //! An empty model with no generator.
     explicit ChunkListModel(QObject *parent = nullptr);
     ~ChunkListModel() override;
 
+    //! The generator whose chunks are appended, or null.
     QtGenerator *generator() const;
     //! Starts appending \a generator's chunks (it is not owned). Null: stop appending.
     void setGenerator(QtGenerator *generator);
 
+    //! The most rows kept (DefaultMaximumRows at first).
     int maximumRows() const noexcept { return m_maximumRows; }
     /*!
       Keeps at most \a rows rows, dropping the oldest first. A value below 1
@@ -48,17 +52,25 @@ public:
     */
     void setMaximumRows(int rows);
 
+    //! The number of rows.
     int count() const noexcept { return int(m_rows.size()); }
 
+    //! count() for the root; 0 for any other parent.
     int rowCount(const QModelIndex &parent = QModelIndex()) const override;
+    //! The chunk at \a index for ChunkRole and Qt::DisplayRole.
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
+    //! "chunk" and "display".
     QHash<int, QByteArray> roleNames() const override;
 
+    //! Removes every row; the generator stays.
     Q_INVOKABLE void clear();
 
 Q_SIGNALS:
+    //! The generator property changed.
     void generatorChanged();
+    //! The maximumRows property changed.
     void maximumRowsChanged(int rows);
+    //! Rows were appended, dropped or cleared.
     void countChanged(int count);
 
 private:

@@ -37,8 +37,7 @@ public:
     static Context capture() noexcept;
 
     //! Runs \a f in the calling thread with this snapshot installed; restores the previous one after.
-    template<typename F>
-    decltype(auto) run(F &&f) const;
+    template<typename F> decltype(auto) run(F &&f) const;
 
 private:
     friend class ContextScope;
@@ -53,6 +52,7 @@ private:
 class QTOFFLOAD_EXPORT ContextScope
 {
 public:
+    //! Installs \a context on this thread until the scope ends.
     explicit ContextScope(const Context &context) noexcept;
     ~ContextScope();
     ContextScope(const ContextScope &) = delete;
@@ -62,8 +62,7 @@ private:
     std::shared_ptr<const detail::ContextMap> m_previous;
 };
 
-template<typename F>
-decltype(auto) Context::run(F &&f) const
+template<typename F> decltype(auto) Context::run(F &&f) const
 {
     ContextScope scope(*this);
     return std::forward<F>(f)();
@@ -75,8 +74,7 @@ decltype(auto) Context::run(F &&f) const
   every thread and every job sees its own value. Values are immutable once
   set: set() stores a copy.
 */
-template<typename T>
-class ContextVar
+template<typename T> class ContextVar
 {
     static_assert(std::is_copy_constructible_v<T>, "ContextVar<T> needs a copyable T");
 
@@ -89,16 +87,27 @@ public:
 
     private:
         friend class ContextVar;
-        Token(quint64 id, detail::ContextValue previous) : m_id(id), m_previous(std::move(previous)), m_valid(true) {}
+        Token(quint64 id, detail::ContextValue previous)
+            : m_id(id)
+            , m_previous(std::move(previous))
+            , m_valid(true)
+        {
+        }
         quint64 m_id = 0;
         detail::ContextValue m_previous;
         bool m_valid = false;
     };
 
-    explicit ContextVar(QString name = {}) : m_name(std::move(name)), m_id(detail::newContextVarId()) {}
+    //! A variable with no value yet; \a name is for messages (LookupError).
+    explicit ContextVar(QString name = {})
+        : m_name(std::move(name))
+        , m_id(detail::newContextVarId())
+    {
+    }
     ContextVar(const ContextVar &) = delete;
     ContextVar &operator=(const ContextVar &) = delete;
 
+    //! The name given at construction.
     QString name() const { return m_name; }
 
     //! True when the calling thread's context holds a value for this variable.
@@ -127,7 +136,8 @@ public:
         return Token(m_id, detail::contextAssign(m_id, std::move(stored)));
     }
 
-    //! Restores the value from before the set() that returned \a token. Throws std::invalid_argument for a foreign or empty token.
+    //! Restores the value from before the set() that returned \a token. Throws std::invalid_argument for a foreign or
+    //! empty token.
     void reset(const Token &token)
     {
         if (!token.m_valid || token.m_id != m_id)

@@ -10,12 +10,14 @@ class QCoreApplication;
 
 namespace QtOffload {
 
+//! How an Entrypoint sets up the default pool and how long its shutdown waits.
 struct EntrypointOptions
 {
     //! Threads of the default pool; <= 0 means QTOFFLOAD_POOL_SIZE or QThread::idealThreadCount().
     int poolSize = 0;
     //! How long the shutdown waits for separate threads and the pool before reporting them.
     std::chrono::milliseconds shutdownTimeout = std::chrono::seconds(5);
+    //! The default pool's name, as ThreadPool::name() and its threads' names show it.
     QString poolName = QStringLiteral("default");
 };
 
@@ -38,16 +40,30 @@ class EntrypointPrivate;
   jobs are waited for, within shutdownTimeout too. Then the previous default pool is
   restored and an application object it created is destroyed. A new
   Entrypoint may be made afterwards. Create it on the main thread.
+
+  What a shutdown costs at most: shutdownTimeout for the separate threads,
+  then shutdownTimeout for the pool's running jobs. A thread that ignores
+  its stop request is given up on once: the process's exit does not wait
+  for it again (without an Entrypoint, exit waits up to 2 s for separate
+  threads, then leaves them).
 */
 class QTOFFLOAD_EXPORT Entrypoint
 {
 public:
+    //! Sets up the application (made from \a argc and \a argv if none exists) and the default pool.
     Entrypoint(int &argc, char **argv, EntrypointOptions options = {});
     ~Entrypoint();
     Entrypoint(const Entrypoint &) = delete;
     Entrypoint &operator=(const Entrypoint &) = delete;
 
+    //! The application object: the one that existed, or the QCoreApplication it created.
     QCoreApplication *application() const;
+    /*!
+      The default pool it installed. It stays valid as long as the
+      Entrypoint, after shutdown() too, when it takes no more jobs
+      (ShutdownError). Null only after a shutdown that had to leave one of
+      its threads running a job (reported with qWarning).
+    */
     ThreadPool *pool() const;
 
     /*!

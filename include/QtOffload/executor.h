@@ -33,7 +33,9 @@ public:
     //! Each job gets a new QThread named \a namePrefix + " #n"; it ends when the job returns.
     static Executor separateThread(const QString &namePrefix = QStringLiteral("QtOffload separate"));
 
+    //! True for separateThread(): each job gets a QThread of its own.
     bool isSeparateThread() const noexcept { return m_kind == Kind::Separate; }
+    //! True for Executor(): the default pool, looked up when a job is submitted.
     bool isDefaultPool() const noexcept { return m_kind == Kind::DefaultPool; }
 
     /*!

@@ -27,6 +27,7 @@ inline constexpr qsizetype Unbounded = std::numeric_limits<qsizetype>::max();
 template<typename T> class Sink
 {
 public:
+    //! Made by the generator for its producer; a producer never makes one.
     explicit Sink(detail::ChunkBuffer<T> *buffer) noexcept
         : m_buffer(buffer)
     {
@@ -40,6 +41,7 @@ public:
       generator: the producer should return then.
     */
     bool yield(T value) { return m_buffer->push(std::move(value)); }
+    //! True once the consumer closed the generator: the next yield() returns false.
     bool isClosed() const { return m_buffer->isClosed(); }
 
     /*!
@@ -50,6 +52,7 @@ public:
       Setting the range resets the value to \a minimum, as QPromise does.
     */
     void setProgressRange(qint64 minimum, qint64 maximum) { m_buffer->reportProgressRange(minimum, maximum); }
+    //! The producer's progress in the range set by setProgressRange().
     void setProgressValue(qint64 value) { m_buffer->reportProgressValue(value); }
 
 private:
@@ -134,19 +137,25 @@ public:
 
     //! True from the producer's start until finished() was emitted.
     bool isRunning() const noexcept;
+    //! The most chunks the producer may run ahead of the consumer (0: a direct hand-off).
     qsizetype maxSize() const noexcept;
     //! Chunks produced and not yet delivered. Thread: the owner thread.
     qsizetype buffered() const;
     //! True once finished() was emitted.
     bool isDone() const noexcept;
+    //! How the stream ended; NotEnded until finished().
     EndReason endReason() const noexcept;
 
+    //! True between pause() and resume().
     bool isPaused() const noexcept;
     //! pause() or resume(). Thread: the owner thread.
     void setPaused(bool paused);
 
+    //! The range the producer set with Sink::setProgressRange(); 0 and 0 until it does.
     qint64 progressMinimum() const noexcept;
+    //! The end of the producer's progress range.
     qint64 progressMaximum() const noexcept;
+    //! The producer's latest Sink::setProgressValue(), as delivered so far.
     qint64 progressValue() const noexcept;
     //! The value's place in the range, 0 to 1; 0 while the producer reported no range.
     qreal progress() const noexcept;
@@ -165,15 +174,23 @@ public:
 public Q_SLOTS:
     //! Holds the stream: no more deliveries, and the producer blocks at its next yield.
     void pause() { setPaused(true); }
+    //! Lets a paused stream go on: held chunks are delivered from the next turn.
     void resume() { setPaused(false); }
 
 Q_SIGNALS:
+    //! One chunk, in order, on the owner thread. Connecting counts as a consumer (the producer starts).
     void chunkReady(const QVariant &chunk);
+    //! The stream is over (see endReason); emitted once, last.
     void finished();
+    //! The producer threw (or a chunk could not be carried): what happened, before finished().
     void errorOccurred(const QString &message);
+    //! The running property changed.
     void runningChanged(bool running);
+    //! The buffered property changed.
     void bufferedChanged(qsizetype buffered);
+    //! The paused property changed.
     void pausedChanged(bool paused);
+    //! The progress properties changed: at most once per delivery turn, and once more before finished().
     void progressChanged();
 
 protected:
@@ -184,17 +201,20 @@ protected:
     QtGenerator(std::shared_ptr<detail::ChunkBufferBase> buffer, Executor executor, detail::JobPtr producer,
                 const std::type_info *unsendableChunkType, QObject *parent);
 
+    //! A connection to chunkReady counts as a consumer: it schedules the start.
     void connectNotify(const QMetaMethod &signal) override;
 
     //! The one typed step: take one chunk and hand it out. False when none was buffered. May delete this.
     virtual bool deliverChunk() = 0;
 
     // For the typed handle, on the owner thread.
+    //! Something is connected to chunkReady.
     bool wantsChunkReady() const;
     //! Starts the producer if it has not started yet.
     void startIfNeeded();
     //! A typed handler was set (null \a receiver: lives as long as the generator).
     void setHandlerReceiver(QObject *receiver);
+    //! A typed handler is set and its receiver lives.
     bool hasHandler() const;
     //! From now on chunks go only to next(); \a waiting: a next() is suspended and wants the coming chunk.
     void setNextWaiting(bool waiting);
@@ -257,6 +277,7 @@ QTOFFLOAD_EXPORT qsizetype defaultIterableMaxSize();
 template<typename T> class TypedGenerator : public QtGenerator, private detail::ChunkReadyGuard<T>
 {
 public:
+    //! The chunk type.
     using value_type = T;
 
     /*!
@@ -293,6 +314,7 @@ public:
       Pull mode, like next().
     */
     [[nodiscard]] detail::AdvanceChunk<T> begin();
+    //! The end of a QCORO_FOREACH loop.
     [[nodiscard]] detail::ChunkIterator<T> end() noexcept;
 
     /*!
@@ -342,6 +364,7 @@ template<typename T> class IteratorWrapper : public TypedGenerator<T>
 {
 public:
     template<typename F>
+    //! A generator over \a f's chunks, produced on \a executor, at most \a maxSize read ahead.
     IteratorWrapper(F f, Executor executor, qsizetype maxSize, QObject *parent = nullptr)
         : TypedGenerator<T>(std::move(executor), maxSize, detail::makeProducerBody<T>(std::move(f)).second, parent)
     {
@@ -353,6 +376,7 @@ template<typename T> class IteratorWrapperSeparate : public TypedGenerator<T>
 {
 public:
     template<typename F>
+    //! A generator over \a f's chunks, produced on a thread of its own, at most \a maxSize read ahead.
     IteratorWrapperSeparate(F f, qsizetype maxSize, QObject *parent = nullptr)
         : TypedGenerator<T>(Executor::separateThread(QStringLiteral("QtOffload generator")), maxSize,
                             detail::makeProducerBody<T>(std::move(f)).second, parent)

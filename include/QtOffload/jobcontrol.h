@@ -44,8 +44,11 @@ class JobControlState;
 class QTOFFLOAD_EXPORT JobControl
 {
 public:
+    //! Made by QtOffload for the job; a job only receives one.
     explicit JobControl(std::shared_ptr<detail::JobControlState> state) noexcept;
+    //! Movable, for the job's own bookkeeping.
     JobControl(JobControl &&) noexcept;
+    //! Movable, as the constructor above.
     JobControl &operator=(JobControl &&) noexcept;
     JobControl(const JobControl &) = delete;
     JobControl &operator=(const JobControl &) = delete;
@@ -55,9 +58,12 @@ public:
     void setProgressRange(int minimum, int maximum);
     //! Values outside the range, or not above the last one, are ignored (Qt's rule).
     void setProgressValue(int value);
+    //! setProgressValue() with a text, which progressTextChanged() carries.
     void setProgressValueAndText(int value, const QString &text);
 
+    //! True once the future was cancelled, a stop requested, or the job's pool shuts down.
     bool isStopRequested() const noexcept;
+    //! The job's stop token, for StopToken::waitFor() and for code that takes a token.
     StopToken stopToken() const noexcept;
 
     //! True while the future was asked to suspend (QFuture::suspend()) and not resumed.

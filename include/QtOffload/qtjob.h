@@ -45,6 +45,7 @@ class QTOFFLOAD_EXPORT QtJob : public QObject
     Q_PROPERTY(QString errorString READ errorString NOTIFY finished)
 
 public:
+    //! Where the job is.
     enum class Status {
         Running, //!< not finished yet (queued, running or suspended)
         Succeeded, //!< finished with a result (or none, for void)
@@ -58,16 +59,22 @@ public:
 
     ~QtJob() override;
 
+    //! Running until the job finished; then how it ended.
     Status status() const noexcept;
+    //! status() is Running.
     bool isRunning() const noexcept { return status() == Status::Running; }
     //! The future is suspending or suspended (JobControl::suspendIfRequested() holds it).
     bool isPaused() const;
     //! QFuture::setSuspended(). Only a job that calls a check point really pauses.
     void setPaused(bool paused);
 
+    //! The future's progress range, as QFuture::progressMinimum() and progressMaximum().
     int progressMinimum() const noexcept;
+    //! The end of the future's progress range.
     int progressMaximum() const noexcept;
+    //! The future's progress value; the last one from finished() on.
     int progressValue() const noexcept;
+    //! The text of the future's latest progress value.
     QString progressText() const;
     //! The value's place in the range, 0 to 1; 0 without a range.
     qreal progress() const noexcept;
@@ -80,13 +87,19 @@ public:
 public Q_SLOTS:
     //! QFuture::cancel(): a job that has not started never runs; a JobControl job sees a stop request.
     void cancel();
+    //! setPaused(true): the job holds at its next check point.
     void pause() { setPaused(true); }
+    //! setPaused(false).
     void resume() { setPaused(false); }
 
 Q_SIGNALS:
+    //! The job finished (or was cancelled): status left Running.
     void statusChanged(QtOffload::QtJob::Status status);
+    //! The paused property changed.
     void pausedChanged(bool paused);
+    //! A progress property changed.
     void progressChanged();
+    //! The job is over: result or errorString and status are set. Emitted once.
     void finished();
 
 private:

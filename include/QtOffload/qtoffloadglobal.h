@@ -6,9 +6,9 @@
 #include <chrono>
 
 #if defined(QTOFFLOAD_BUILDING_LIBRARY)
-#  define QTOFFLOAD_EXPORT Q_DECL_EXPORT
+#define QTOFFLOAD_EXPORT Q_DECL_EXPORT
 #else
-#  define QTOFFLOAD_EXPORT Q_DECL_IMPORT
+#define QTOFFLOAD_EXPORT Q_DECL_IMPORT
 #endif
 
 namespace QtOffload {

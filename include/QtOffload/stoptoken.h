@@ -48,9 +48,11 @@ class QTOFFLOAD_EXPORT StopSource
 {
 public:
     StopSource();
+    //! A token that sees this source's stop request.
     StopToken token() const noexcept;
     //! Requests the stop; wakes every StopToken::waitFor(). Idempotent.
     void requestStop() noexcept;
+    //! True once requestStop() was called or the watched future was cancelled.
     bool isStopRequested() const noexcept;
     //! Also report a stop once \a future is cancelled.
     void watchCancellation(const QFutureInterfaceBase &future);

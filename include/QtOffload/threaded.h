@@ -19,7 +19,8 @@ template<typename Fn, typename... Args>
 concept ReturnsQCoroGenerator = TakesOnlyItsArguments<Fn, Args...> && IsQCoroGenerator<BoundResult<Fn, Args...>>::value;
 
 //! What threaded() and threadedSeparate() return: each call submits one job.
-template<typename Fn> class ThreadedCall
+template<typename Fn>
+class [[nodiscard("threaded(f) only wraps f: call the wrapper, threaded(f)(args...), to submit the job")]] ThreadedCall
 {
     static_assert(std::is_copy_constructible_v<Fn>,
                   "QtOffload::threaded: the callable must be copyable (each call runs its own copy)");
@@ -32,8 +33,8 @@ public:
     }
 
     template<typename... Args>
-    [[nodiscard("the future is the only way to learn the job's result or failure")]] auto
-    operator()(Args &&...args) const
+    [[nodiscard("the future is the only way to learn the job's result or failure")]] auto operator()(Args &&...args)
+        const
     {
         // Each job calls its own copy of f, so a mutable lambda is fine.
         if constexpr (ReturnsQCoroGenerator<Fn, Args...>)

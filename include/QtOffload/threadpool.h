@@ -43,6 +43,7 @@ class QTOFFLOAD_EXPORT ThreadPool : public QObject
     Q_PROPERTY(QString name READ name CONSTANT)
 
 public:
+    //! What the pool did so far, for monitoring and tests.
     struct Statistics
     {
         int threads = 0; //!< worker threads alive now (overflow included)
@@ -60,6 +61,7 @@ public:
 
     //! \a maxThreads <= 0 means QThread::idealThreadCount().
     explicit ThreadPool(int maxThreads = 0, QObject *parent = nullptr);
+    //! A pool whose threads are named "QtOffload pool <name> #i".
     ThreadPool(int maxThreads, const QString &name, QObject *parent = nullptr);
 
     /*!
@@ -71,11 +73,16 @@ public:
     */
     ~ThreadPool() override;
 
+    //! The threads the pool grows to (overflow threads aside).
     int maxThreadCount() const noexcept;
+    //! The name its threads carry.
     QString name() const;
+    //! A snapshot of the counters. Thread: any.
     Statistics statistics() const;
 
+    //! How long every thread may be busy with work waiting before an overflow thread starts.
     std::chrono::milliseconds starvationTimeout() const noexcept;
+    //! Sets starvationTimeout(); QtOffload::Forever turns overflow threads off.
     void setStarvationTimeout(std::chrono::milliseconds timeout);
 
     /*!

@@ -8,10 +8,11 @@
 #include <QtOffload/threaded.h>
 #include <QtOffload/threadpool.h>
 
+#include <support/gate.h>
+#include <support/peakrss.h>
+
 #include <QtCore/QElapsedTimer>
-#include <QtCore/QFile>
 #include <QtCore/QProcess>
-#include <QtCore/QSemaphore>
 #include <QtCore/QThread>
 #include <QtCore/QThreadPool>
 #include <QtCore/QTimer>
@@ -73,11 +74,10 @@ QString caught(const std::function<void()> &f)
     }
 }
 
-void endless(Sink<int> &out, std::shared_ptr<QSemaphore> exited)
+void endless(Sink<int> &out, std::shared_ptr<Gate> exited)
 {
     const auto exit = qScopeGuard([&exited] { exited->release(); });
-    for (int i = 0; out.yield(i); ++i) {
-    }
+    for (int i = 0; out.yield(i); ++i) { }
 }
 
 QCoro::Task<QString> readToTheEndAndBeyond(TypedGenerator<int> *generator)
@@ -107,8 +107,7 @@ QCoro::Task<QString> readUntilError(TypedGenerator<int> *generator)
         .arg(seen.join(QLatin1Char(',')), ending, after ? QStringLiteral("a chunk") : QStringLiteral("empty"));
 }
 
-template<typename T>
-QString resultOfFinished(QFuture<T> future)
+template<typename T> QString resultOfFinished(QFuture<T> future)
 {
     // Finished first, so a library that never finishes it fails the row instead of hanging it.
     if (!QTest::qWaitFor([&future] { return future.isFinished(); }, waitMs))
@@ -156,16 +155,18 @@ QString negativeMaxSizeWrapper()
 
 QString readAfterFinished()
 {
-    auto generator = QtOffload::threadedIterable([](Sink<int> &out) {
-        out.yield(1);
-        out.yield(2);
-    }, 4)();
+    auto generator = QtOffload::threadedIterable(
+        [](Sink<int> &out) {
+            out.yield(1);
+            out.yield(2);
+        },
+        4)();
     return QCoro::waitFor(readToTheEndAndBeyond(generator.get()));
 }
 
 QString closeTwice()
 {
-    auto exited = std::make_shared<QSemaphore>();
+    auto exited = std::make_shared<Gate>();
     auto generator = QtOffload::threadedIterable(endless, 2)(exited);
     const auto first = QCoro::waitFor(generator->next()); // the producer runs now
     if (!first)
@@ -208,12 +209,15 @@ QString invokeIntoObjectOfFinishedThread()
 QString invokeIntoBusyThreadWithTimeout()
 {
     // A thread that never returns to an event loop while the call waits.
-    QSemaphore busy;
+    Gate busy;
     std::unique_ptr<QThread> thread(QThread::create([&busy] { (void)busy.tryAcquire(1, waitMs); }));
     QObject context;
     context.moveToThread(thread.get());
     thread->start();
-    const QString outcome = caught([&context] { QtOffload::invokeBlocking(&context, [] { return 1; }, 50ms); });
+    const QString outcome = caught([&context] {
+        QtOffload::invokeBlocking(
+            &context, [] { return 1; }, 50ms);
+    });
     busy.release();
     thread->wait();
     return outcome;
@@ -221,10 +225,12 @@ QString invokeIntoBusyThreadWithTimeout()
 
 QString producerThrowsPulled()
 {
-    auto generator = QtOffload::threadedIterable([](Sink<int> &out) {
-        out.yield(1);
-        throw std::runtime_error("producer fault");
-    }, 2)();
+    auto generator = QtOffload::threadedIterable(
+        [](Sink<int> &out) {
+            out.yield(1);
+            throw std::runtime_error("producer fault");
+        },
+        2)();
     QSignalSpy errors(generator.get(), &QtOffload::QtGenerator::errorOccurred);
     const QString read = QCoro::waitFor(readUntilError(generator.get()));
     return QStringLiteral("errorOccurred(%1); %2").arg(errors.value(0).value(0).toString(), read);
@@ -232,16 +238,20 @@ QString producerThrowsPulled()
 
 QString producerThrowsSignalled()
 {
-    auto generator = QtOffload::threadedIterable([](Sink<int> &out) {
-        out.yield(1);
-        throw std::runtime_error("producer fault");
-    }, 2)();
+    auto generator = QtOffload::threadedIterable(
+        [](Sink<int> &out) {
+            out.yield(1);
+            throw std::runtime_error("producer fault");
+        },
+        2)();
     QStringList events;
     QObject::connect(generator.get(), &QtOffload::QtGenerator::chunkReady,
                      [&events](const QVariant &chunk) { events << QStringLiteral("chunk ") + chunk.toString(); });
-    QObject::connect(generator.get(), &QtOffload::QtGenerator::errorOccurred,
-                     [&events](const QString &message) { events << QStringLiteral("errorOccurred(") + message + QLatin1Char(')'); });
-    QObject::connect(generator.get(), &QtOffload::QtGenerator::finished, [&events] { events << QStringLiteral("finished"); });
+    QObject::connect(generator.get(), &QtOffload::QtGenerator::errorOccurred, [&events](const QString &message) {
+        events << QStringLiteral("errorOccurred(") + message + QLatin1Char(')');
+    });
+    QObject::connect(generator.get(), &QtOffload::QtGenerator::finished,
+                     [&events] { events << QStringLiteral("finished"); });
     if (!QTest::qWaitFor([&events] { return events.contains(QStringLiteral("finished")); }, waitMs))
         events << QStringLiteral("no finished()");
     return events.join(QStringLiteral("; "));
@@ -254,16 +264,16 @@ QString jobThrowsInt()
 
 QString jobThrowsNonStdStruct()
 {
-    return resultOfFinished(QtOffload::threaded([]() -> QString { throw NotAnException{7}; })());
+    return resultOfFinished(QtOffload::threaded([]() -> QString { throw NotAnException { 7 }; })());
 }
 
 QString poolDestroyedWithWorkQueued()
 {
     auto pool = std::make_unique<ThreadPool>(1);
     pool->setStarvationTimeout(QtOffload::Forever);
-    std::atomic<int> ran{0};
-    QSemaphore started;
-    QSemaphore lastCancelled;
+    std::atomic<int> ran { 0 };
+    Gate started;
+    Gate lastCancelled;
     // Holds the only thread until the destructor has cancelled the queue behind it.
     QFuture<int> holder = QtOffload::threaded(pool.get(), [&] {
         started.release();
@@ -272,7 +282,7 @@ QString poolDestroyedWithWorkQueued()
     if (!started.tryAcquire(1, waitMs))
         return QStringLiteral("the first job never started");
     auto job = QtOffload::threaded(pool.get(), [&ran] { return ++ran; });
-    QList<QFuture<int>> queued = {job(), job(), job()};
+    QList<QFuture<int>> queued = { job(), job(), job() };
     queued.last().onCanceled([&lastCancelled] {
         lastCancelled.release();
         return 0;
@@ -280,19 +290,25 @@ QString poolDestroyedWithWorkQueued()
     pool.reset();
     QStringList outcomes;
     for (const auto &future : queued)
-        outcomes << (!future.isFinished() ? QStringLiteral("pending")
-                     : future.isCanceled() && future.resultCount() == 0 ? QStringLiteral("cancelled")
-                                                                          : QStringLiteral("ran"));
+        outcomes << (!future.isFinished()                                   ? QStringLiteral("pending")
+                         : future.isCanceled() && future.resultCount() == 0 ? QStringLiteral("cancelled")
+                                                                            : QStringLiteral("ran"));
     return outcomes.join(QStringLiteral(", ")) + QStringLiteral("; %1 of them ran").arg(ran.load())
-        + (holder.isFinished() && holder.result() == 1 ? QString() : QStringLiteral("; the running job was not waited for"));
+        + (holder.isFinished() && holder.result() == 1 ? QString()
+                                                       : QStringLiteral("; the running job was not waited for"));
 }
 
 QString submitAfterShutdown()
 {
     ThreadPool pool(1);
     (void)pool.shutdown();
-    std::atomic<bool> ran{false};
-    const QString viaThreaded = caught([&] { (void)QtOffload::threaded(&pool, [&ran] { ran = true; return 1; })(); });
+    std::atomic<bool> ran { false };
+    const QString viaThreaded = caught([&] {
+        (void)QtOffload::threaded(&pool, [&ran] {
+            ran = true;
+            return 1;
+        })();
+    });
     const QString viaRun = caught([&] { (void)pool.run([&ran] { ran = true; }); });
     return QStringLiteral("%1 / %2%3").arg(viaThreaded, viaRun, ran ? QStringLiteral("; a job ran") : QString());
 }
@@ -326,7 +342,9 @@ QString applicationQuitsWithGeneratorsOpen()
     }
     const QString output = QString::fromLocal8Bit(child.readAllStandardOutput()).trimmed();
     if (child.exitStatus() != QProcess::NormalExit || child.exitCode() != 0)
-        return QStringLiteral("child exit code %1: %2 %3").arg(child.exitCode()).arg(output, QString::fromLocal8Bit(child.readAllStandardError()));
+        return QStringLiteral("child exit code %1: %2 %3")
+            .arg(child.exitCode())
+            .arg(output, QString::fromLocal8Bit(child.readAllStandardError()));
     return output;
 }
 
@@ -346,7 +364,7 @@ bool finishesWithin(const QFuture<void> &future, int msecs)
 
 int quitWithGeneratorsOpenChild(int argc, char **argv)
 {
-    auto exited = std::make_shared<QSemaphore>();
+    auto exited = std::make_shared<Gate>();
     std::unique_ptr<TypedGenerator<int>> generators[2];
     {
         QCoreApplication app(argc, argv);
@@ -360,21 +378,11 @@ int quitWithGeneratorsOpenChild(int argc, char **argv)
     }
     const bool released = exited->tryAcquire(2, waitMs);
     // The producers signal from inside their bodies, a moment before they return.
-    const bool closed = finishesWithin(generators[0]->close(), waitMs) && finishesWithin(generators[1]->close(), waitMs);
-    std::printf("%s, %s\n", closed ? "closed" : "still open", released ? "producers released" : "producers still blocked");
+    const bool closed
+        = finishesWithin(generators[0]->close(), waitMs) && finishesWithin(generators[1]->close(), waitMs);
+    std::printf("%s, %s\n", closed ? "closed" : "still open",
+                released ? "producers released" : "producers still blocked");
     return 0;
-}
-
-qint64 peakRssKiB()
-{
-    QFile status(QStringLiteral("/proc/self/status"));
-    if (!status.open(QIODevice::ReadOnly))
-        return -1;
-    for (QByteArray line = status.readLine(); !line.isEmpty(); line = status.readLine()) {
-        if (line.startsWith("VmHWM:"))
-            return line.mid(6).trimmed().split(' ').value(0).toLongLong();
-    }
-    return -1;
 }
 
 } // namespace
@@ -413,14 +421,17 @@ private Q_SLOTS:
         row("next() after the generator finished", readAfterFinished, "chunks 1,2, then empty, empty");
         row("close() twice", closeTwice, "same future, finished, producer returned");
         row("invokeBlocking into a finished thread", invokeIntoFinishedThread, "QtOffload::ShutdownError");
-        row("invokeBlocking to an object of a finished thread", invokeIntoObjectOfFinishedThread, "QtOffload::ShutdownError");
-        row("invokeBlocking into a busy thread, with a timeout", invokeIntoBusyThreadWithTimeout, "QtOffload::TimeoutError");
+        row("invokeBlocking to an object of a finished thread", invokeIntoObjectOfFinishedThread,
+            "QtOffload::ShutdownError");
+        row("invokeBlocking into a busy thread, with a timeout", invokeIntoBusyThreadWithTimeout,
+            "QtOffload::TimeoutError");
         row("producer throws, pulled", producerThrowsPulled,
             "errorOccurred(producer fault); chunks 1, rethrew std::runtime_error(producer fault), then empty");
         row("producer throws, signals", producerThrowsSignalled, "chunk 1; errorOccurred(producer fault); finished");
         row("job throws an int", jobThrowsInt, "int 42");
         row("job throws a non-std::exception struct", jobThrowsNonStdStruct, "NotAnException{7}");
-        row("pool destroyed with work queued", poolDestroyedWithWorkQueued, "cancelled, cancelled, cancelled; 0 of them ran");
+        row("pool destroyed with work queued", poolDestroyedWithWorkQueued,
+            "cancelled, cancelled, cancelled; 0 of them ran");
         row("submit to a shut-down pool", submitAfterShutdown, "QtOffload::ShutdownError / QtOffload::ShutdownError");
         row("ContextVar::get() unset", contextVarUnset, "QtOffload::LookupError");
         row("ContextVar::reset() with a foreign token", contextVarForeignToken, "std::invalid_argument");

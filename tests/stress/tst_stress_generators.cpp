@@ -9,10 +9,12 @@
 #include <QtOffload/threaded.h>
 #include <QtOffload/threadpool.h>
 
+#include <support/peakrss.h>
+#include <support/seed.h>
+#include <support/watchdog.h>
+
 #include <QtCore/QElapsedTimer>
 #include <QtCore/QEventLoop>
-#include <QtCore/QFile>
-#include <QtCore/QRandomGenerator>
 #include <QtCore/QTimer>
 #include <QtTest/QtTest>
 
@@ -20,11 +22,9 @@
 #include <QCoro/QCoroTask>
 
 #include <atomic>
-#include <condition_variable>
+#include <functional>
 #include <limits>
-#include <mutex>
 #include <random>
-#include <thread>
 
 using namespace std::chrono_literals;
 using QtOffload::ThreadPool;
@@ -40,58 +40,8 @@ constexpr int maxLength = 2000;
 constexpr std::chrono::milliseconds scenarioDeadline = 120s;
 constexpr int never = std::numeric_limits<int>::max();
 
-std::atomic<int> s_producersEntered{0};
-std::atomic<int> s_producersExited{0};
-
-quint64 stressSeed()
-{
-    bool ok = false;
-    const quint64 fromEnvironment = qEnvironmentVariable("QTOFFLOAD_STRESS_SEED").toULongLong(&ok);
-    const quint64 seed = ok ? fromEnvironment : QRandomGenerator::global()->generate64();
-    qInfo("random seed %llu (QTOFFLOAD_STRESS_SEED=%llu replays it)", seed, seed);
-    return seed;
-}
-
-qint64 peakRssKiB()
-{
-    QFile status(QStringLiteral("/proc/self/status"));
-    if (!status.open(QIODevice::ReadOnly))
-        return -1;
-    for (QByteArray line = status.readLine(); !line.isEmpty(); line = status.readLine()) {
-        if (line.startsWith("VmHWM:"))
-            return line.mid(6).trimmed().split(' ').value(0).toLongLong();
-    }
-    return -1;
-}
-
-//! Aborts with \a what if not disarmed in time: a stuck main thread can't run a QTimer-based watchdog.
-class HardWatchdog
-{
-public:
-    HardWatchdog(std::chrono::milliseconds timeout, const char *what)
-        : m_thread([this, timeout, what] {
-              std::unique_lock lock(m_mutex);
-              if (!m_cv.wait_for(lock, timeout, [this] { return m_disarmed; }))
-                  qFatal("STRESS WATCHDOG: %s", what);
-          })
-    {
-    }
-    ~HardWatchdog()
-    {
-        {
-            std::lock_guard lock(m_mutex);
-            m_disarmed = true;
-        }
-        m_cv.notify_all();
-        m_thread.join();
-    }
-
-private:
-    std::mutex m_mutex;
-    std::condition_variable m_cv;
-    bool m_disarmed = false;
-    std::thread m_thread;
-};
+std::atomic<int> s_producersEntered { 0 };
+std::atomic<int> s_producersExited { 0 };
 
 enum class Style { Pull, TypedHandler, ChunkReady };
 enum class Ending { Complete, Thrown, Closed };
@@ -105,7 +55,7 @@ struct Plan
     int throwAt = never; // the producer throws instead of yielding chunk #throwAt
     int closeAt = never; // the consumer closes after receiving this many chunks
 
-    int expectedCount() const { return std::min({length, throwAt, closeAt}); }
+    int expectedCount() const { return std::min({ length, throwAt, closeAt }); }
     Ending expectedEnding() const
     {
         if (closeAt <= std::min(length, throwAt))
@@ -115,22 +65,20 @@ struct Plan
     QString faultMessage() const { return QStringLiteral("producer %1 failed at %2").arg(id).arg(throwAt); }
 };
 
-quint64 chunkValue(int id, int index)
-{
-    return (quint64(id) << 32) | quint32(index);
-}
+quint64 chunkValue(int id, int index) { return (quint64(id) << 32) | quint32(index); }
 
 //! Written by the producer's worker, read by the test: atomics.
 struct ProducerFlags
 {
-    std::atomic<bool> entered{false};
-    std::atomic<bool> exited{false};
-    std::atomic<int> yielded{0};
+    std::atomic<bool> entered { false };
+    std::atomic<bool> exited { false };
+    std::atomic<int> yielded { 0 };
 };
 
 struct ProducerScope
 {
-    explicit ProducerScope(ProducerFlags &f) : flags(f)
+    explicit ProducerScope(ProducerFlags &f)
+        : flags(f)
     {
         flags.entered = true;
         s_producersEntered.fetch_add(1);
@@ -216,11 +164,23 @@ struct Consumer
         return QStringLiteral("gen %1 [style %2, maxSize %3, length %4, throwAt %5, closeAt %6]: received %7, "
                               "finished %8, errors %9, close called %10 finished %11, pull done %12, "
                               "producer entered %13 exited %14 yielded %15, running %16, buffered %17")
-            .arg(plan.id).arg(int(plan.style)).arg(plan.maxSize).arg(plan.length)
-            .arg(plan.throwAt == never ? -1 : plan.throwAt).arg(plan.closeAt == never ? -1 : plan.closeAt)
-            .arg(received).arg(finishedSignals).arg(errorSignals).arg(closeCalled).arg(closeFinished).arg(pullDone)
-            .arg(flags->entered.load()).arg(flags->exited.load()).arg(flags->yielded.load())
-            .arg(generator ? generator->isRunning() : false).arg(generator ? generator->buffered() : -1);
+            .arg(plan.id)
+            .arg(int(plan.style))
+            .arg(plan.maxSize)
+            .arg(plan.length)
+            .arg(plan.throwAt == never ? -1 : plan.throwAt)
+            .arg(plan.closeAt == never ? -1 : plan.closeAt)
+            .arg(received)
+            .arg(finishedSignals)
+            .arg(errorSignals)
+            .arg(closeCalled)
+            .arg(closeFinished)
+            .arg(pullDone)
+            .arg(flags->entered.load())
+            .arg(flags->exited.load())
+            .arg(flags->yielded.load())
+            .arg(generator ? generator->isRunning() : false)
+            .arg(generator ? generator->buffered() : -1);
     }
 };
 
@@ -330,16 +290,22 @@ private Q_SLOTS:
             const auto stats = pool.statistics();
             QFAIL(qPrintable(QStringLiteral("watchdog: %1 of %2 generators not done after %3 s; pool: %4 threads, "
                                             "%5 queued, %6 running; producers entered %7 exited %8; pending:\n%9")
-                                 .arg(remaining).arg(generatorCount).arg(scenarioDeadline.count() / 1000)
-                                 .arg(stats.threads).arg(stats.queued).arg(stats.running)
-                                 .arg(s_producersEntered.load()).arg(s_producersExited.load())
+                                 .arg(remaining)
+                                 .arg(generatorCount)
+                                 .arg(scenarioDeadline.count() / 1000)
+                                 .arg(stats.threads)
+                                 .arg(stats.queued)
+                                 .arg(stats.running)
+                                 .arg(s_producersEntered.load())
+                                 .arg(s_producersExited.load())
                                  .arg(pending.mid(0, 40).join(QLatin1Char('\n')))));
         }
 
         // finished() follows close() too (QtGenerator::close's contract), whatever the consumer style;
         // the scenario above does not wait for it, so a missing one is named instead of hung on.
         const auto allFinished = [&consumers] {
-            return std::all_of(consumers.begin(), consumers.end(), [](const auto &c) { return c->finishedSignals > 0; });
+            return std::all_of(consumers.begin(), consumers.end(),
+                               [](const auto &c) { return c->finishedSignals > 0; });
         };
         // A missing finished() is reported with the other problems below.
         if (!QTest::qWaitFor(allFinished, 5000))
@@ -376,7 +342,8 @@ private Q_SLOTS:
             case Ending::Thrown:
                 ++thrown;
                 if (c->errorSignals != 1 || c->errorMessage != plan.faultMessage())
-                    wrong << QStringLiteral("errorOccurred %1 times (\"%2\")").arg(c->errorSignals).arg(c->errorMessage);
+                    wrong
+                        << QStringLiteral("errorOccurred %1 times (\"%2\")").arg(c->errorSignals).arg(c->errorMessage);
                 if (plan.style == Style::Pull && c->rethrown != plan.faultMessage())
                     wrong << QStringLiteral("next() rethrew \"%1\"").arg(c->rethrown);
                 break;
@@ -399,8 +366,9 @@ private Q_SLOTS:
               "wall %.1f s, peak RSS %lld MiB, seed %llu",
               generatorCount, chunks, thrown, closed, neverStarted, s_producersEntered.load(), s_producersExited.load(),
               stats.overflowThreads, double(wall.elapsed()) / 1000.0, peakRssKiB() / 1024, seed);
-        QVERIFY2(problems.isEmpty(), qPrintable(QString::number(problems.size()) + QStringLiteral(" generators wrong:\n")
-                                                + problems.mid(0, 30).join(QLatin1Char('\n'))));
+        QVERIFY2(problems.isEmpty(),
+                 qPrintable(QString::number(problems.size()) + QStringLiteral(" generators wrong:\n")
+                            + problems.mid(0, 30).join(QLatin1Char('\n'))));
         QCOMPARE(s_producersExited.load(), s_producersEntered.load());
         QVERIFY(thrown > 0);
         QVERIFY(closed > 0);

@@ -8,24 +8,23 @@
 #include <QtOffload/threaded.h>
 #include <QtOffload/threadpool.h>
 
+#include <support/gate.h>
+#include <support/peakrss.h>
+#include <support/seed.h>
+#include <support/watchdog.h>
+
 #include <QtCore/QElapsedTimer>
 #include <QtCore/QEventLoop>
-#include <QtCore/QFile>
-#include <QtCore/QRandomGenerator>
 #include <QtCore/QScopeGuard>
-#include <QtCore/QSemaphore>
 #include <QtCore/QThread>
 #include <QtCore/QTimer>
 #include <QtTest/QtTest>
 
 #include <atomic>
-#include <condition_variable>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <random>
 #include <string>
-#include <thread>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -48,7 +47,10 @@ constexpr std::chrono::milliseconds scenarioDeadline = 120s;
 // One of each shape a job can throw: std, derived from std::exception, a scalar, a non-std class.
 struct CustomError : std::exception
 {
-    explicit CustomError(quint64 c) : code(c) {}
+    explicit CustomError(quint64 c)
+        : code(c)
+    {
+    }
     const char *what() const noexcept override { return "CustomError"; }
     quint64 code;
 };
@@ -90,72 +92,17 @@ quint64 runPlan(Plan plan, std::atomic<int> *runs)
     case Fate::Int:
         throw int(plan.value % 100000);
     case Fate::Struct:
-        throw NotAnException{plan.value};
+        throw NotAnException { plan.value };
     }
     return 0;
 }
-
-quint64 stressSeed()
-{
-    bool ok = false;
-    const quint64 fromEnvironment = qEnvironmentVariable("QTOFFLOAD_STRESS_SEED").toULongLong(&ok);
-    const quint64 seed = ok ? fromEnvironment : QRandomGenerator::global()->generate64();
-    qInfo("random seed %llu (QTOFFLOAD_STRESS_SEED=%llu replays it)", seed, seed);
-    return seed;
-}
-
-qint64 peakRssKiB()
-{
-    QFile status(QStringLiteral("/proc/self/status"));
-    if (!status.open(QIODevice::ReadOnly))
-        return -1;
-    for (QByteArray line = status.readLine(); !line.isEmpty(); line = status.readLine()) {
-        if (line.startsWith("VmHWM:"))
-            return line.mid(6).trimmed().split(' ').value(0).toLongLong();
-    }
-    return -1;
-}
-
-/*!
-  Aborts the test with a report if not disarmed in time. A job stuck in the
-  library would otherwise hang the suite (and a pool's destructor waits for
-  it), so a thread outside Qt's event loop turns that into a failure.
-*/
-class HardWatchdog
-{
-public:
-    HardWatchdog(std::chrono::milliseconds timeout, std::function<QString()> describe)
-        : m_thread([this, timeout, describe = std::move(describe)] {
-              std::unique_lock lock(m_mutex);
-              if (!m_cv.wait_for(lock, timeout, [this] { return m_disarmed; }))
-                  qFatal("STRESS WATCHDOG: not done after %lld s: %s", static_cast<long long>(timeout.count() / 1000),
-                         qPrintable(describe()));
-          })
-    {
-    }
-    ~HardWatchdog()
-    {
-        {
-            std::lock_guard lock(m_mutex);
-            m_disarmed = true;
-        }
-        m_cv.notify_all();
-        m_thread.join();
-    }
-
-private:
-    std::mutex m_mutex;
-    std::condition_variable m_cv;
-    bool m_disarmed = false;
-    std::thread m_thread;
-};
 
 struct SubmitterReport
 {
     qint64 jobs = 0;
     qint64 faultsThrown = 0;
     qint64 cancelRequests = 0;
-    qint64 neverRan = 0;       // cancelled before they started
+    qint64 neverRan = 0; // cancelled before they started
     qint64 ranDespiteCancel = 0;
     qint64 succeededRuns = 0;
     qint64 failedRuns = 0;
@@ -266,7 +213,7 @@ void submitLoad(ThreadPool *pool, int index, quint64 seed, qint64 count, Submitt
 }
 
 // Counts the jobs of one scenario, for the watchdog's report.
-std::atomic<qint64> s_nestedStarted{0};
+std::atomic<qint64> s_nestedStarted { 0 };
 
 //! A job that fans \a fanout children out onto its own pool and blocks on them.
 quint64 nestedJob(ThreadPool *pool, int depth, int fanout)
@@ -309,8 +256,8 @@ private Q_SLOTS:
     {
         qInfo("STRESS SUMMARY: tst_stress_jobs: %lld jobs run, %lld faults injected, %lld cancelled before start, "
               "%lld overflow threads, wall %.1f s, peak RSS %lld MiB, seed %llu",
-              m_jobs, m_faults, m_cancelled, m_overflowThreads, double(m_wall.elapsed()) / 1000.0,
-              peakRssKiB() / 1024, m_seed);
+              m_jobs, m_faults, m_cancelled, m_overflowThreads, double(m_wall.elapsed()) / 1000.0, peakRssKiB() / 1024,
+              m_seed);
     }
 
     void testMillionJobsFinishOnceWithTheirOutcome()
@@ -324,12 +271,16 @@ private Q_SLOTS:
                     progress << QString::number(verified.load());
                 const auto stats = pool.statistics();
                 return QStringLiteral("jobs verified per submitter: %1; pool: %2 queued, %3 running, %4 threads")
-                    .arg(progress.join(QStringLiteral(", "))).arg(stats.queued).arg(stats.running).arg(stats.threads);
+                    .arg(progress.join(QStringLiteral(", ")))
+                    .arg(stats.queued)
+                    .arg(stats.running)
+                    .arg(stats.threads);
             });
             std::unique_ptr<QThread> threads[submitterCount];
             for (int t = 0; t < submitterCount; ++t) {
                 const qint64 count = totalJobs / submitterCount + (t < totalJobs % submitterCount ? 1 : 0);
-                threads[t].reset(QThread::create(submitLoad, &pool, t, m_seed + quint64(t), count, std::ref(reports[t])));
+                threads[t].reset(
+                    QThread::create(submitLoad, &pool, t, m_seed + quint64(t), count, std::ref(reports[t])));
                 threads[t]->setObjectName(QStringLiteral("stress submitter #%1").arg(t));
                 threads[t]->start();
             }
@@ -355,9 +306,10 @@ private Q_SLOTS:
         qInfo("%lld jobs: %lld succeeded, %lld threw, %lld cancel requests (%lld before start, %lld too late)",
               total.jobs, total.succeededRuns, total.failedRuns, total.cancelRequests, total.neverRan,
               total.ranDespiteCancel);
-        QVERIFY2(total.mismatches == 0, qPrintable(QStringLiteral("%1 mismatches, first: %2")
-                                                       .arg(total.mismatches)
-                                                       .arg(total.firstMismatches.join(QStringLiteral("; ")))));
+        QVERIFY2(total.mismatches == 0,
+                 qPrintable(QStringLiteral("%1 mismatches, first: %2")
+                                .arg(total.mismatches)
+                                .arg(total.firstMismatches.join(QStringLiteral("; ")))));
         QCOMPARE(total.jobs, totalJobs);
         // Every shape of fault really happened, and cancellation really stopped jobs.
         QVERIFY(total.faultsThrown > 0);
@@ -383,7 +335,7 @@ private Q_SLOTS:
     void testResultWaitsForAPendingJob()
     {
         ThreadPool pool(1, QStringLiteral("pending"));
-        QSemaphore gate;
+        Gate gate;
         auto blocker = QtOffload::threaded(&pool, [&gate] { return gate.tryAcquire(1, 10000) ? 1 : 0; })();
         auto queued = QtOffload::threaded(&pool, [] { return 42; })();
         const auto release = qScopeGuard([&] {
@@ -435,8 +387,13 @@ private Q_SLOTS:
         s_nestedStarted = 0;
         const HardWatchdog watchdog(60s, [&pool] {
             const auto stats = pool.statistics();
-            return QStringLiteral("jobs waiting on their own pool: %1 started; pool: %2 threads, %3 overflow, %4 queued, %5 running")
-                .arg(s_nestedStarted.load()).arg(stats.threads).arg(stats.overflowThreads).arg(stats.queued).arg(stats.running);
+            return QStringLiteral("jobs waiting on their own pool: %1 started; pool: %2 threads, %3 overflow, %4 "
+                                  "queued, %5 running")
+                .arg(s_nestedStarted.load())
+                .arg(stats.threads)
+                .arg(stats.overflowThreads)
+                .arg(stats.queued)
+                .arg(stats.running);
         });
         auto root = QtOffload::threaded(&pool, nestedJob);
         std::vector<QFuture<quint64>> futures;
@@ -466,10 +423,12 @@ private Q_SLOTS:
     // double-run continuation crashes the process, and the other slots should report first.
     void testChainedInvokeBlockingDeliversEachResult()
     {
-        std::atomic<int> returned{0};
+        std::atomic<int> returned { 0 };
         // Declared first, so it also guards the pools' destructors.
         const HardWatchdog watchdog(scenarioDeadline + 30s, [&returned] {
-            return QStringLiteral("%1 of %2 chained invokeBlocking calls returned").arg(returned.load()).arg(chainCount);
+            return QStringLiteral("%1 of %2 chained invokeBlocking calls returned")
+                .arg(returned.load())
+                .arg(chainCount);
         });
         // The event loop the invokeBlocking calls run in. A real one, not
         // QTest::qWaitFor(): that sleeps 10 ms between passes, so each chain

@@ -12,21 +12,20 @@
 #include <QtOffload/threaded.h>
 #include <QtOffload/threadpool.h>
 
+#include <support/gate.h>
+#include <support/peakrss.h>
+#include <support/watchdog.h>
+
 #include <QtCore/QElapsedTimer>
-#include <QtCore/QFile>
 #include <QtCore/QProcess>
-#include <QtCore/QSemaphore>
 #include <QtCore/QThread>
 #include <QtTest/QtTest>
 
 #include <QCoro/QCoroTask>
 
 #include <atomic>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <optional>
-#include <thread>
 
 using namespace std::chrono_literals;
 using QtOffload::StopToken;
@@ -45,50 +44,8 @@ constexpr int contextCount = 1000;
 constexpr int jobWaitMs = 20000;
 const char childVariable[] = "QTOFFLOAD_STRESS_CHILD";
 
-qint64 peakRssKiB()
-{
-    QFile status(QStringLiteral("/proc/self/status"));
-    if (!status.open(QIODevice::ReadOnly))
-        return -1;
-    for (QByteArray line = status.readLine(); !line.isEmpty(); line = status.readLine()) {
-        if (line.startsWith("VmHWM:"))
-            return line.mid(6).trimmed().split(' ').value(0).toLongLong();
-    }
-    return -1;
-}
-
-//! Aborts with a report if not disarmed in time: a destructor stuck in the library cannot be failed otherwise.
-class HardWatchdog
-{
-public:
-    HardWatchdog(std::chrono::milliseconds timeout, const char *what)
-        : m_thread([this, timeout, what] {
-              std::unique_lock lock(m_mutex);
-              if (!m_cv.wait_for(lock, timeout, [this] { return m_disarmed; }))
-                  qFatal("STRESS WATCHDOG: %s did not end within %lld s", what, static_cast<long long>(timeout.count() / 1000));
-          })
-    {
-    }
-    ~HardWatchdog()
-    {
-        {
-            std::lock_guard lock(m_mutex);
-            m_disarmed = true;
-        }
-        m_cv.notify_all();
-        m_thread.join();
-    }
-
-private:
-    std::mutex m_mutex;
-    std::condition_variable m_cv;
-    bool m_disarmed = false;
-    std::thread m_thread;
-};
-
 //! How a finished future ended, for QCOMPARE. "pending" is the one answer no test accepts.
-template<typename T>
-QString outcomeOf(QFuture<T> future)
+template<typename T> QString outcomeOf(QFuture<T> future)
 {
     if (!future.isFinished())
         return QStringLiteral("pending");
@@ -111,8 +68,7 @@ QString outcomeOf(QFuture<T> future)
 }
 
 //! Waits for \a future (its exception is not rethrown here), then names its outcome.
-template<typename T>
-QString settle(QFuture<T> future)
+template<typename T> QString settle(QFuture<T> future)
 {
     try {
         future.waitForFinished();
@@ -124,9 +80,9 @@ QString settle(QFuture<T> future)
 
 struct ProducerFlags
 {
-    std::atomic<int> attempts{0}; // yields begun; one more than yielded while blocked
-    std::atomic<bool> exited{false};
-    QSemaphore exitSignal; // for waits where no event loop is left
+    std::atomic<int> attempts { 0 }; // yields begun; one more than yielded while blocked
+    std::atomic<bool> exited { false };
+    Gate exitSignal; // for waits where no event loop is left
 };
 
 //! Never ends by itself: only a close() (or the generator's destruction) lets it return.
@@ -186,9 +142,10 @@ int applicationShutdownChild(int argc, char **argv)
     const HardWatchdog watchdog(60s, "the application-shutdown child");
     ThreadPool pool(2, QStringLiteral("child"));
     pool.setStarvationTimeout(QtOffload::Forever);
-    QFutureInterface<int> neverFinished(QFutureInterfaceBase::State(QFutureInterfaceBase::Started | QFutureInterfaceBase::Running));
-    std::atomic<int> invoked{0};
-    QSemaphore started;
+    QFutureInterface<int> neverFinished(
+        QFutureInterfaceBase::State(QFutureInterfaceBase::Started | QFutureInterfaceBase::Running));
+    std::atomic<int> invoked { 0 };
+    Gate started;
     const auto waitsForever = [&invoked, &neverFinished] {
         ++invoked;
         return neverFinished.future();
@@ -204,7 +161,8 @@ int applicationShutdownChild(int argc, char **argv)
     {
         auto app = std::make_unique<QCoreApplication>(argc, argv);
         blocked = openBlockedGenerator(QtOffload::Executor(&pool));
-        check(QTest::qWaitFor([&] { return producerIsBlocked(blocked); }, jobWaitMs), QStringLiteral("the producer blocked on its full buffer"));
+        check(QTest::qWaitFor([&] { return producerIsBlocked(blocked); }, jobWaitMs),
+              QStringLiteral("the producer blocked on its full buffer"));
         poolInvoke = QtOffload::threaded(&pool, [&] { return QtOffload::invokeBlocking(waitsForever); })();
         queuedAfter = QtOffload::threaded(&pool, [] { return 2; })(); // both pool threads are busy
         separateInvoke = QtOffload::threadedSeparate([&] { return QtOffload::invokeBlocking(waitsForever); })();
@@ -216,7 +174,8 @@ int applicationShutdownChild(int argc, char **argv)
             return turns;
         })();
         // Both invokeBlocking() calls are in flight once their f has run and handed back a pending future.
-        check(QTest::qWaitFor([&] { return invoked.load() == 2; }, jobWaitMs), QStringLiteral("both invokeBlocking calls are in flight"));
+        check(QTest::qWaitFor([&] { return invoked.load() == 2; }, jobWaitMs),
+              QStringLiteral("both invokeBlocking calls are in flight"));
         check(started.tryAcquire(1, jobWaitMs), QStringLiteral("the separate thread runs"));
         check(!queuedAfter.isFinished(), QStringLiteral("a job is still queued behind them"));
         app.reset();
@@ -233,7 +192,8 @@ int applicationShutdownChild(int argc, char **argv)
     const QString queuedOutcome = settle(queuedAfter);
     check(queuedOutcome == QLatin1String("value"), QStringLiteral("queued job: ") + queuedOutcome);
     const QString separateOutcome = settle(separateInvoke);
-    check(separateOutcome == QLatin1String("ShutdownError"), QStringLiteral("separate thread in invokeBlocking: ") + separateOutcome);
+    check(separateOutcome == QLatin1String("ShutdownError"),
+          QStringLiteral("separate thread in invokeBlocking: ") + separateOutcome);
     const QString stopOutcome = settle(separateStop);
     check(stopOutcome == QLatin1String("value"), QStringLiteral("separate thread with a stop token: ") + stopOutcome);
     check(blocked.flags->exitSignal.tryAcquire(1, jobWaitMs), QStringLiteral("the blocked producer was released"));
@@ -286,17 +246,18 @@ private Q_SLOTS:
         });
 
         // The running jobs hold their threads until the destructor has cancelled the queue.
-        QSemaphore started;
-        QSemaphore queueCancelled;
+        Gate started;
+        Gate queueCancelled;
         std::vector<QFuture<int>> queued;
         auto blocker = QtOffload::threaded(pool.get(), [&] {
             started.release();
             return queueCancelled.tryAcquire(1, jobWaitMs) ? 1 : -1;
         });
-        QFuture<int> running[] = {blocker(), blocker()};
+        QFuture<int> running[] = { blocker(), blocker() };
         QFuture<int> intoHelper = QtOffload::threaded(pool.get(), [&] {
             started.release();
-            return QtOffload::invokeBlocking(&helperContext, [&] { return queueCancelled.tryAcquire(1, jobWaitMs) ? 1 : -1; });
+            return QtOffload::invokeBlocking(&helperContext,
+                                             [&] { return queueCancelled.tryAcquire(1, jobWaitMs) ? 1 : -1; });
         })();
         QFuture<int> intoThisThread = QtOffload::threaded(pool.get(), [&] {
             started.release();
@@ -323,7 +284,8 @@ private Q_SLOTS:
         QCOMPARE(intoHelper.result(), 1);
         QCOMPARE(outcomeOf(intoThisThread), QStringLiteral("TimeoutError"));
         for (int i = 0; i < queuedJobCount; ++i)
-            QVERIFY2(outcomeOf(queued[i]) == QLatin1String("cancelled"), qPrintable(QString::number(i) + QLatin1Char(' ') + outcomeOf(queued[i])));
+            QVERIFY2(outcomeOf(queued[i]) == QLatin1String("cancelled"),
+                     qPrintable(QString::number(i) + QLatin1Char(' ') + outcomeOf(queued[i])));
         m_cancelled += queuedJobCount;
         // Submitting through a wrapper whose pool is gone is a clear error.
         QVERIFY_THROWS_EXCEPTION(QtOffload::ShutdownError, (void)job(1));
@@ -337,29 +299,32 @@ private Q_SLOTS:
         const HardWatchdog watchdog(90s, "destroying an Entrypoint with work in flight");
         int argc = 1;
         char name[] = "tst_stress_shutdown";
-        char *argv[] = {name, nullptr};
+        char *argv[] = { name, nullptr };
         auto entrypoint = std::make_unique<QtOffload::Entrypoint>(
-            argc, argv, QtOffload::EntrypointOptions{.poolSize = 4, .shutdownTimeout = 3s, .poolName = QStringLiteral("ep")});
+            argc, argv,
+            QtOffload::EntrypointOptions { .poolSize = 4, .shutdownTimeout = 3s, .poolName = QStringLiteral("ep") });
         entrypoint->pool()->setStarvationTimeout(QtOffload::Forever);
 
         // Two producers blocked on full buffers, on the Entrypoint's pool.
-        BlockedGenerator blocked[2] = {openBlockedGenerator({}), openBlockedGenerator({})};
+        BlockedGenerator blocked[2] = { openBlockedGenerator({}), openBlockedGenerator({}) };
         QTRY_VERIFY_WITH_TIMEOUT(producerIsBlocked(blocked[0]) && producerIsBlocked(blocked[1]), jobWaitMs);
 
-        QFutureInterface<int> neverFinished(QFutureInterfaceBase::State(QFutureInterfaceBase::Started | QFutureInterfaceBase::Running));
+        QFutureInterface<int> neverFinished(
+            QFutureInterfaceBase::State(QFutureInterfaceBase::Started | QFutureInterfaceBase::Running));
         const auto finishLater = qScopeGuard([&neverFinished] {
             neverFinished.reportCanceled();
             neverFinished.reportFinished();
         });
-        std::atomic<int> invoked{0};
+        std::atomic<int> invoked { 0 };
         const auto waitsForever = [&invoked, &neverFinished] {
             ++invoked;
             return neverFinished.future();
         };
-        QFuture<int> poolInvoke[] = {QtOffload::threaded([&] { return QtOffload::invokeBlocking(waitsForever); })(),
-                                     QtOffload::threaded([&] { return QtOffload::invokeBlocking(waitsForever); })()};
-        QFuture<int> separateInvoke = QtOffload::threadedSeparate([&] { return QtOffload::invokeBlocking(waitsForever); })();
-        QSemaphore looping;
+        QFuture<int> poolInvoke[] = { QtOffload::threaded([&] { return QtOffload::invokeBlocking(waitsForever); })(),
+                                      QtOffload::threaded([&] { return QtOffload::invokeBlocking(waitsForever); })() };
+        QFuture<int> separateInvoke
+            = QtOffload::threadedSeparate([&] { return QtOffload::invokeBlocking(waitsForever); })();
+        Gate looping;
         auto loop = QtOffload::threadedSeparate([&looping](StopToken stop) {
             looping.release();
             int turns = 0;
@@ -367,7 +332,7 @@ private Q_SLOTS:
                 ++turns;
             return turns;
         });
-        QFuture<int> separateLoops[] = {loop(), loop(), loop()};
+        QFuture<int> separateLoops[] = { loop(), loop(), loop() };
         QTRY_VERIFY_WITH_TIMEOUT(invoked.load() == 3, jobWaitMs);
         QVERIFY(looping.tryAcquire(3, jobWaitMs));
         std::vector<QFuture<int>> queued;
@@ -413,22 +378,23 @@ private Q_SLOTS:
         });
 
         // Each context is deleted in its own thread (inline for this one).
-        const auto destroy = [](QObject *context) { QtOffload::invokeBlocking(context->thread(), [context] { delete context; }); };
+        const auto destroy
+            = [](QObject *context) { QtOffload::invokeBlocking(context->thread(), [context] { delete context; }); };
 
-        QSemaphore gate;
-        QSemaphore started;
+        Gate gate;
+        Gate started;
         auto blocker = QtOffload::threaded(&pool, [&] {
             started.release();
             return gate.tryAcquire(1, jobWaitMs) ? -1 : -2;
         });
-        QFuture<int> blockers[] = {blocker(), blocker()};
+        QFuture<int> blockers[] = { blocker(), blocker() };
         QVERIFY(started.tryAcquire(2, jobWaitMs));
 
         auto job = QtOffload::threaded(&pool, [](int i) { return i; });
         std::vector<QPointer<QObject>> contexts;
         std::vector<QFuture<void>> continuations;
         auto delivered = std::make_unique<std::atomic<int>[]>(contextCount);
-        std::atomic<int> wrongValue{0};
+        std::atomic<int> wrongValue { 0 };
         for (int i = 0; i < contextCount; ++i) {
             auto *context = new QObject;
             if (i % 4 >= 2) // half of them live in another thread
@@ -451,7 +417,8 @@ private Q_SLOTS:
         gate.release(2);
 
         const auto allSettled = [&] {
-            return std::all_of(continuations.begin(), continuations.end(), [](const QFuture<void> &f) { return f.isFinished(); });
+            return std::all_of(continuations.begin(), continuations.end(),
+                               [](const QFuture<void> &f) { return f.isFinished(); });
         };
         QTRY_VERIFY_WITH_TIMEOUT(allSettled(), jobWaitMs);
         QCOMPARE(wrongValue.load(), 0);
@@ -459,7 +426,9 @@ private Q_SLOTS:
             const bool alive = i % 2 == 0;
             QVERIFY2(delivered[i].load() == (alive ? 1 : 0),
                      qPrintable(QStringLiteral("context %1 (%2) got %3 deliveries")
-                                    .arg(i).arg(alive ? QStringLiteral("alive") : QStringLiteral("deleted")).arg(delivered[i].load())));
+                                    .arg(i)
+                                    .arg(alive ? QStringLiteral("alive") : QStringLiteral("deleted"))
+                                    .arg(delivered[i].load())));
             QCOMPARE(continuations[i].isCanceled(), !alive);
         }
         for (int i = 0; i < contextCount; i += 2)
@@ -531,20 +500,24 @@ private Q_SLOTS:
         (void)blocked.generator.release(); // the owner has it now
 
         // A second one whose consumer is suspended in next() while its producer waits for a gate.
-        auto gate = std::make_shared<QSemaphore>();
+        auto gate = std::make_shared<Gate>();
         auto secondStarted = std::make_shared<std::atomic<bool>>(false);
         auto secondExited = std::make_shared<std::atomic<bool>>(false);
-        auto waiting = QtOffload::threadedIterable(QtOffload::Executor(&pool), [gate, secondStarted, secondExited](QtOffload::Sink<int> &out) {
-            *secondStarted = true;
-            const auto exit = qScopeGuard([&] { *secondExited = true; });
-            if (gate->tryAcquire(1, jobWaitMs))
-                out.yield(1);
-        }, 1)();
+        auto waiting = QtOffload::threadedIterable(
+            QtOffload::Executor(&pool),
+            [gate, secondStarted, secondExited](QtOffload::Sink<int> &out) {
+                *secondStarted = true;
+                const auto exit = qScopeGuard([&] { *secondExited = true; });
+                if (gate->tryAcquire(1, jobWaitMs))
+                    out.yield(1);
+            },
+            1)();
         waiting->setParent(owner);
         auto *waitingGenerator = waiting.release();
         auto nextError = std::make_shared<QString>();
         auto nextEnded = std::make_shared<bool>(false);
-        [](QtOffload::TypedGenerator<int> *generator, std::shared_ptr<QString> error, std::shared_ptr<bool> ended) -> QCoro::Task<> {
+        [](QtOffload::TypedGenerator<int> *generator, std::shared_ptr<QString> error,
+           std::shared_ptr<bool> ended) -> QCoro::Task<> {
             try {
                 // Bound first: g++ 12 miscompiles `if (co_await generator->next())`.
                 const std::optional<int> chunk = co_await generator->next();

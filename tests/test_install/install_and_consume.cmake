@@ -2,6 +2,7 @@
 # cmake -P script run by the test_install CTest test (see CMakeLists.txt for
 # the variables it gets). Every step must succeed; the last line it prints is
 # the consumer's own output, which the test matches.
+cmake_minimum_required(VERSION 3.25)
 foreach(variable QTOFFLOAD_CMAKE_COMMAND QTOFFLOAD_BUILD_DIR QTOFFLOAD_GENERATOR CONSUMER_SOURCE_DIR WORK_DIR)
     if(NOT ${variable})
         message(FATAL_ERROR "install_and_consume.cmake: ${variable} is not set")
@@ -21,7 +22,41 @@ endfunction()
 
 run_step("cmake --install" "${QTOFFLOAD_CMAKE_COMMAND}" --install "${QTOFFLOAD_BUILD_DIR}" --prefix "${prefix}")
 
-set(configure_options -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=Release -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
+# Every ```cpp block of the READMEs becomes a source file of the consumer, so
+# the documentation cannot drift from what compiles.
+# "|"-separated: a ";" would split the test's command line.
+string(REPLACE "|" ";" README_FILES "${README_FILES}")
+set(snippets_dir "${WORK_DIR}/snippets")
+file(MAKE_DIRECTORY "${snippets_dir}")
+set(snippet_count 0)
+foreach(readme ${README_FILES})
+    file(READ "${readme}" text)
+    get_filename_component(readme_dir "${readme}" DIRECTORY)
+    get_filename_component(readme_dir "${readme_dir}" NAME)
+    set(fence "```cpp\n")
+    string(LENGTH "${fence}" fence_length)
+    while(TRUE)
+        string(FIND "${text}" "${fence}" begin)
+        if(begin EQUAL -1)
+            break()
+        endif()
+        math(EXPR begin "${begin} + ${fence_length}")
+        string(SUBSTRING "${text}" ${begin} -1 text)
+        string(FIND "${text}" "```" end)
+        if(end EQUAL -1)
+            message(FATAL_ERROR "test_install: an unclosed ```cpp block in ${readme}")
+        endif()
+        string(SUBSTRING "${text}" 0 ${end} block)
+        string(SUBSTRING "${text}" ${end} -1 text)
+        math(EXPR snippet_count "${snippet_count} + 1")
+        file(WRITE "${snippets_dir}/${readme_dir}_${snippet_count}.cpp"
+            "// From ${readme}\n#include \"prelude.h\"\n${block}")
+    endwhile()
+endforeach()
+message(STATUS "test_install: ${snippet_count} README blocks to compile")
+
+set(configure_options -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=Release -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF
+    -DQTOFFLOAD_SNIPPETS_DIR=${snippets_dir})
 if(QTOFFLOAD_MAKE_PROGRAM)
     list(APPEND configure_options -DCMAKE_MAKE_PROGRAM=${QTOFFLOAD_MAKE_PROGRAM})
 endif()
@@ -43,9 +78,25 @@ endif()
 
 run_step("building the consumer" "${QTOFFLOAD_CMAKE_COMMAND}" --build "${consumer_build}")
 
-execute_process(COMMAND "${consumer_build}/app" RESULT_VARIABLE result OUTPUT_VARIABLE output ERROR_VARIABLE errors)
-if(NOT result EQUAL 0)
-    message(FATAL_ERROR "test_install: the consumer failed (${result}):\n${output}${errors}")
+# The installed QML module, as a user's QML_IMPORT_PATH finds it.
+file(GLOB_RECURSE qmldirs "${prefix}/qmldir")
+list(FILTER qmldirs INCLUDE REGEX "/QtOffload/qmldir$")
+if(NOT qmldirs)
+    message(FATAL_ERROR "test_install: no QML module QtOffload installed under ${prefix}")
 endif()
-string(STRIP "${output}" output)
-message(STATUS "consumer ran: ${output}")
+list(GET qmldirs 0 qmldir)
+get_filename_component(module_dir "${qmldir}" DIRECTORY)
+get_filename_component(import_path "${module_dir}" DIRECTORY)
+
+set(report "")
+foreach(program app widgets_app qml_app)
+    execute_process(COMMAND ${CMAKE_COMMAND} -E env QT_QPA_PLATFORM=offscreen "QML_IMPORT_PATH=${import_path}"
+                            "${consumer_build}/${program}"
+        RESULT_VARIABLE result OUTPUT_VARIABLE output ERROR_VARIABLE errors)
+    if(NOT result EQUAL 0)
+        message(FATAL_ERROR "test_install: the consumer ${program} failed (${result}):\n${output}${errors}")
+    endif()
+    string(STRIP "${output}" output)
+    string(APPEND report " ${output} |")
+endforeach()
+message(STATUS "consumer ran:${report}")

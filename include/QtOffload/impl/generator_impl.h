@@ -218,7 +218,9 @@ auto makeGenerator(const Executor &executor, qsizetype maxSize, F &&f, Args &&..
 }
 
 //! What threadedIterable() returns: calling it creates a generator.
-template<typename Explicit, typename Fn> class IterableCall
+template<typename Explicit, typename Fn>
+class [[nodiscard("threadedIterable(f) only wraps f: call the wrapper, threadedIterable(f)(args...), to make the "
+                  "generator")]] IterableCall
 {
 public:
     IterableCall(Executor executor, Fn fn, qsizetype maxSize)

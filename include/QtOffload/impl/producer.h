@@ -140,6 +140,11 @@ template<typename F> struct SinkValueOf<F, true>
         SinkParam<void>>::ValueType;
 };
 
+//! The chunk type of a producer QtOffload could not make sense of (a static_assert said why).
+struct UnusableProducer
+{
+};
+
 template<typename T, typename Fn, typename... Args>
 struct SinkInvocable : std::is_invocable<Fn &, Sink<T> &, std::decay_t<Args> &&...>
 {
@@ -164,6 +169,18 @@ template<typename Explicit, typename F, typename... Args> auto makeProducerBody(
             std::apply([&](auto &&...unpacked) { std::invoke(f, sink, std::move(unpacked)...); }, std::move(tuple));
         };
         return std::pair<std::type_identity<SinkT>, decltype(body)>({}, std::move(body));
+    } else if constexpr (!std::is_invocable_v<Fn &, std::decay_t<Args> &&...>) {
+        // Not a sink function QtOffload can call, and not one that returns a
+        // generator or range either: most often a generic sink (auto &out)
+        // or a Sink taken by value. Say so, instead of std::invoke's noise.
+        static_assert(std::is_invocable_v<Fn &, std::decay_t<Args> &&...>,
+                      "QtOffload: a sink producer takes its sink first, as Sink<T>& (a reference) with T named: "
+                      "write [](QtOffload::Sink<int> &out) { ... }, or name T for a generic one, "
+                      "threadedIterable<int>([](auto &out) { ... }); a producer without a sink returns "
+                      "QCoro::Generator<T> or a range");
+        // A well-formed stand-in, so that the assertion is the only error.
+        auto body = [](Sink<UnusableProducer> &) {};
+        return std::pair<std::type_identity<UnusableProducer>, decltype(body)>({}, std::move(body));
     } else {
         auto bound = bindArguments(std::forward<F>(f), std::forward<Args>(args)...);
         using R = ResultType<decltype(bound())>;

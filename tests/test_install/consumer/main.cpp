@@ -26,7 +26,7 @@ QCoro::Task<QString> work()
 
 int main(int argc, char *argv[])
 {
-    QtOffload::Entrypoint entrypoint(argc, argv, {.poolSize = 2});
+    QtOffload::Entrypoint entrypoint(argc, argv, { .poolSize = 2 });
     const QString report = entrypoint.run(work());
     std::printf("QtOffload %s consumer: %s\n", QTOFFLOAD_FOUND_VERSION, qPrintable(report));
     return 0;

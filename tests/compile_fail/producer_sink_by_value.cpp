@@ -1,0 +1,9 @@
+// SPDX-License-Identifier: MIT
+// Must not build: a sink is the generator's end of the buffer, taken by reference.
+#include <QtOffload/generator.h>
+
+int main()
+{
+    auto generator = QtOffload::threadedIterable([](QtOffload::Sink<int> out) { out.yield(1); })();
+    return generator ? 0 : 1;
+}
