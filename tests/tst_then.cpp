@@ -2,6 +2,16 @@
 // QtOffload futures used the plain Qt 6 way: then(), unwrap(), whenAll(),
 // whenAny(). On Qt 6.4 a continuation attached while another thread finishes
 // the future could run twice (QTBUG-118032); these count the runs.
+//
+// What QtOffload can make safe is a continuation attached to a future it
+// finishes. The future that then() returns, and the ones Qt makes inside
+// unwrap(), whenAll() and whenAny() (which attach onCanceled() to them), are
+// finished by Qt itself and keep the race on Qt < 6.10 while a worker may be
+// finishing them. So the chains and combinators below are built while their
+// jobs are held (a Gate), and only then are the jobs let go: each test
+// checks that QtOffload's futures inside them run every continuation once.
+
+#include <support/gate.h>
 
 #include <QtOffload/threaded.h>
 
@@ -32,7 +42,9 @@ constexpr int unwrapRepetitions = 20'000;
 constexpr int combinatorRepetitions = 20'000;
 #endif
 constexpr int thenWithoutContextCount = 2'000'000;
-constexpr int thenWithContextCount = 100'000;
+// Sequential round trips: each waits for a thread wake-up, which on a loaded
+// 2-core VM can take a millisecond; this many stay well inside the deadline.
+constexpr int thenWithContextCount = 30'000;
 // Futures in flight before the submitter waits for the pool: bounds memory,
 // and keeps the queue short, so that jobs finish while then() attaches.
 constexpr int window = 4'096;
@@ -132,18 +144,29 @@ void tst_Then::thenAfterFinishRunsInline()
 void tst_Then::thenChainsCarryValuesFailuresAndCancels()
 {
     ThreadPool pool(2);
-    QFuture<QString> chained = threaded(&pool, [](int x) { return x * 3; })(14)
+    Gate hold; // the chain is whole before its job may finish (see the top of the file)
+    QFuture<QString> chained = threaded(&pool,
+                                        [&hold](int x) {
+                                            hold.acquire();
+                                            return x * 3;
+                                        })(14)
                                    .then([](int value) { return value + 0.5; })
                                    .then([](double value) { return QString::number(value); });
+    hold.release();
     QCOMPARE(chained.result(), QStringLiteral("42.5"));
 
     int failureRuns = 0;
-    QFuture<int> failed = threaded(&pool, []() -> int { throw std::runtime_error("boom"); })()
+    QFuture<int> failed = threaded(&pool,
+                                   [&hold]() -> int {
+                                       hold.acquire();
+                                       throw std::runtime_error("boom");
+                                   })()
                               .then([](int value) { return value + 1; })
                               .onFailed([&failureRuns](const std::runtime_error &error) {
                                   ++failureRuns;
                                   return QByteArray(error.what()) == "boom" ? -1 : -2;
                               });
+    hold.release();
     QCOMPARE(failed.result(), -1);
     QCOMPARE(failureRuns, 1);
 
@@ -176,9 +199,27 @@ void tst_Then::thenChainsCarryValuesFailuresAndCancels()
 void tst_Then::unwrapChainsRepeated()
 {
     ThreadPool pool(2, QStringLiteral("unwrap"));
-    auto plusOne = threaded(&pool, [](int value) { return value + 1; });
-    auto nestedPlusOne = threaded(&pool, [plusOne](int value) { return plusOne(value); });
-    auto failing = threaded(&pool, [](int) -> int { throw QException(); });
+    Gate hold; // each job waits until its chain is whole (see the top of the file)
+    auto plusOne = threaded(&pool, [&hold](int value) {
+        hold.acquire();
+        return value + 1;
+    });
+    // Nested: Qt's unwrap() attaches to the inner future from the thread that
+    // finished the middle one. With one thread, that attach and the inner job
+    // cannot overlap.
+    ThreadPool single(1, QStringLiteral("unwrap nested"));
+    auto innerPlusOne = threaded(&single, [&hold](int value) {
+        hold.acquire();
+        return value + 1;
+    });
+    auto nestedPlusOne = threaded(&single, [&hold, innerPlusOne](int value) {
+        hold.acquire();
+        return innerPlusOne(value);
+    });
+    auto failing = threaded(&pool, [&hold](int) -> int {
+        hold.acquire();
+        throw QException();
+    });
     for (int i = 0; i < unwrapRepetitions; ++i) {
         // A QtOffload future returned from a continuation, unwrapped: unwrap()
         // attaches its then() to the inner future while a worker finishes it.
@@ -188,6 +229,7 @@ void tst_Then::unwrapChainsRepeated()
             start.start();
             start.addResult(i);
             start.finish();
+            hold.release();
             QCOMPARE(unwrapped.result(), i + 1);
         }
         // Nested twice, both levels on the pool.
@@ -198,6 +240,7 @@ void tst_Then::unwrapChainsRepeated()
             start.start();
             start.addResult(i);
             start.finish();
+            hold.release(2);
             QCOMPARE(unwrapped.result(), i + 1);
         }
         // The inner future fails: the failure goes down the chain once.
@@ -215,6 +258,7 @@ void tst_Then::unwrapChainsRepeated()
             start.start();
             start.addResult(i);
             start.finish();
+            hold.release();
             QCOMPARE(handled.result(), -1);
             QCOMPARE(failures.load(), 1);
         }
@@ -237,23 +281,36 @@ void tst_Then::unwrapChainsRepeated()
             start.start();
             start.addResult(i);
             start.finish();
+            hold.release();
             const int result = handled.result();
             // The cancel may come after the job has already run.
             QVERIFY2(result == i + 1 || (result == -1 && cancels.load() == 1), qPrintable(QString::number(result)));
+            QVERIFY(pool.waitForDone(deadline));
+            hold.forget(); // a job cancelled before it ran never took its release
         }
     }
     QVERIFY(pool.waitForDone(deadline));
+    QVERIFY(single.waitForDone(deadline));
 }
 
 void tst_Then::whenAllOfPoolFutures()
 {
     ThreadPool pool(2, QStringLiteral("whenAll"));
-    auto square = threaded(&pool, [](int x) { return x * x; });
-    [[maybe_unused]] auto name = threaded(&pool, [](int x) { return QString::number(x); }); // not used under ASan
+    Gate hold; // the jobs wait until whenAll() has attached to them (see the top of the file)
+    auto square = threaded(&pool, [&hold](int x) {
+        hold.acquire();
+        return x * x;
+    });
+    [[maybe_unused]] auto name = threaded(&pool, [&hold](int x) { // not used under ASan
+        hold.acquire();
+        return QString::number(x);
+    });
     for (int i = 0; i < combinatorRepetitions; ++i) {
         // Not const: Qt 6.4's whenAll() calls then() through the iterator.
         QList<QFuture<int>> squares { square(i), square(i + 1), square(i + 2) };
-        const QList<QFuture<int>> all = QtFuture::whenAll(squares.begin(), squares.end()).result();
+        QFuture<QList<QFuture<int>>> whenAll = QtFuture::whenAll(squares.begin(), squares.end());
+        hold.release(3);
+        const QList<QFuture<int>> all = whenAll.result();
         QCOMPARE(all.size(), 3);
         for (int k = 0; k < 3; ++k)
             QCOMPARE(all.at(k).result(), (i + k) * (i + k));
@@ -263,7 +320,9 @@ void tst_Then::whenAllOfPoolFutures()
         // under LeakSanitizer: Qt 6.4's variadic whenAll()/whenAny() leak
         // every future they are given, QtConcurrent's too (its onCanceled()
         // handler captures the future it watches, a cycle nothing breaks).
-        const auto mixed = QtFuture::whenAll(square(i), name(i)).result();
+        auto mixedAll = QtFuture::whenAll(square(i), name(i));
+        hold.release(2);
+        const auto mixed = mixedAll.result();
         QCOMPARE(mixed.size(), 2);
         QCOMPARE(std::get<QFuture<int>>(mixed.at(0)).result(), i * i);
         QCOMPARE(std::get<QFuture<QString>>(mixed.at(1)).result(), QString::number(i));
@@ -275,17 +334,28 @@ void tst_Then::whenAllOfPoolFutures()
 void tst_Then::whenAnyOfPoolFutures()
 {
     ThreadPool pool(2, QStringLiteral("whenAny"));
-    auto square = threaded(&pool, [](int x) { return x * x; });
-    [[maybe_unused]] auto name = threaded(&pool, [](int x) { return QString::number(x); }); // not used under ASan
+    Gate hold; // the jobs wait until whenAny() has attached to them (see the top of the file)
+    auto square = threaded(&pool, [&hold](int x) {
+        hold.acquire();
+        return x * x;
+    });
+    [[maybe_unused]] auto name = threaded(&pool, [&hold](int x) { // not used under ASan
+        hold.acquire();
+        return QString::number(x);
+    });
     for (int i = 0; i < combinatorRepetitions; ++i) {
         // Not const: Qt 6.4's whenAny() calls then() through the iterator.
         QList<QFuture<int>> squares { square(i), square(i + 1) };
-        const QtFuture::WhenAnyResult<int> first = QtFuture::whenAny(squares.begin(), squares.end()).result();
+        auto whenAny = QtFuture::whenAny(squares.begin(), squares.end());
+        hold.release(2);
+        const QtFuture::WhenAnyResult<int> first = whenAny.result();
         QVERIFY(first.index == 0 || first.index == 1);
         QCOMPARE(first.future.result(), (i + first.index) * (i + first.index));
 
 #if !defined(__SANITIZE_ADDRESS__) // the leak in whenAllOfPoolFutures()
-        const auto mixed = QtFuture::whenAny(square(i), name(i)).result();
+        auto mixedAny = QtFuture::whenAny(square(i), name(i));
+        hold.release(2);
+        const auto mixed = mixedAny.result();
         if (mixed.index() == 0)
             QCOMPARE(std::get<0>(mixed).result(), i * i);
         else

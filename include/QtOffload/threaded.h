@@ -63,7 +63,9 @@ private:
   - Cancelling the future before the job starts means f never runs.
   - Back on a context object's thread: whenFinished(future, context, slot),
     or future.then(context, slot): QtOffload finishes its futures so that
-    Qt 6.4's then() race (QTBUG-118032) cannot hit them.
+    Qt 6.4's then() race (QTBUG-118032) cannot hit them. The future that
+    then() returns is Qt's own and keeps the race there: chain further
+    inside the continuation, or with then(context, ...), or whenFinished().
   - If f takes a StopToken first, one is passed; the future's cancel()
     requests the stop.
   - If f takes a `JobControl &` first, it gets the job's control: progress
