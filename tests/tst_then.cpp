@@ -293,18 +293,36 @@ void tst_Then::unwrapChainsRepeated()
     QVERIFY(single.waitForDone(deadline));
 }
 
+namespace {
+//! Jobs for the combinators, each held until the test lets one go (hold.release()).
+struct HeldJobs
+{
+    QFuture<int> square(int x) const
+    {
+        return threaded(&pool, [gate = &hold](int value) {
+            gate->acquire();
+            return value * value;
+        })(x);
+    }
+    QFuture<QString> name(int x) const
+    {
+        return threaded(&pool, [gate = &hold](int value) {
+            gate->acquire();
+            return QString::number(value);
+        })(x);
+    }
+    ThreadPool &pool;
+    Gate &hold;
+};
+} // namespace
+
 void tst_Then::whenAllOfPoolFutures()
 {
     ThreadPool pool(2, QStringLiteral("whenAll"));
     Gate hold; // the jobs wait until whenAll() has attached to them (see the top of the file)
-    auto square = threaded(&pool, [&hold](int x) {
-        hold.acquire();
-        return x * x;
-    });
-    [[maybe_unused]] auto name = threaded(&pool, [&hold](int x) { // not used under ASan
-        hold.acquire();
-        return QString::number(x);
-    });
+    const HeldJobs jobs { pool, hold };
+    const auto square = [&jobs](int x) { return jobs.square(x); };
+    [[maybe_unused]] const auto name = [&jobs](int x) { return jobs.name(x); }; // not used under ASan
     for (int i = 0; i < combinatorRepetitions; ++i) {
         // Not const: Qt 6.4's whenAll() calls then() through the iterator.
         QList<QFuture<int>> squares { square(i), square(i + 1), square(i + 2) };
@@ -335,14 +353,9 @@ void tst_Then::whenAnyOfPoolFutures()
 {
     ThreadPool pool(2, QStringLiteral("whenAny"));
     Gate hold; // the jobs wait until whenAny() has attached to them (see the top of the file)
-    auto square = threaded(&pool, [&hold](int x) {
-        hold.acquire();
-        return x * x;
-    });
-    [[maybe_unused]] auto name = threaded(&pool, [&hold](int x) { // not used under ASan
-        hold.acquire();
-        return QString::number(x);
-    });
+    const HeldJobs jobs { pool, hold };
+    const auto square = [&jobs](int x) { return jobs.square(x); };
+    [[maybe_unused]] const auto name = [&jobs](int x) { return jobs.name(x); }; // not used under ASan
     for (int i = 0; i < combinatorRepetitions; ++i) {
         // Not const: Qt 6.4's whenAny() calls then() through the iterator.
         QList<QFuture<int>> squares { square(i), square(i + 1) };
