@@ -217,7 +217,9 @@ private Q_SLOTS:
         QSignalSpy secondDone(second.get(), &QtGenerator::finished);
         bool bothPushed = false;
         const auto record = [&](const int &v) {
-            if (!bothPushed)
+            // The first turn may hand out the first stream's chunk before it
+            // starts the second stream's producer: wait only once both run.
+            if (!bothPushed && first->isRunning() && second->isRunning())
                 bothPushed = pushedAll->tryAcquire(2, waitMs);
             order.append(v);
         };
