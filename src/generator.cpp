@@ -18,6 +18,7 @@
 #include <QtOffload/impl/finishfuture.h>
 
 #include "lifecycle_p.h"
+#include "progressfraction_p.h"
 #include "spin_p.h"
 
 #include <QtCore/QCoreApplication>
@@ -431,9 +432,7 @@ qint64 QtGenerator::progressValue() const noexcept { return d_func()->progress.v
 qreal QtGenerator::progress() const noexcept
 {
     const auto &p = d_func()->progress;
-    if (p.maximum <= p.minimum)
-        return 0;
-    return qBound(0.0, qreal(p.value - p.minimum) / qreal(p.maximum - p.minimum), 1.0);
+    return detail::progressFraction(p.minimum, p.maximum, p.value);
 }
 
 void QtGenerator::deliverProgress(bool final)

@@ -5,6 +5,8 @@
 
 #include <QtCore/QFutureWatcher>
 
+#include "progressfraction_p.h"
+
 namespace QtOffload {
 
 class QtJobPrivate
@@ -66,9 +68,7 @@ QString QtJob::progressText() const { return d_func()->text; }
 qreal QtJob::progress() const noexcept
 {
     Q_D(const QtJob);
-    if (d->maximum <= d->minimum)
-        return 0;
-    return qBound(0.0, qreal(d->value - d->minimum) / qreal(d->maximum - d->minimum), 1.0);
+    return detail::progressFraction(d->minimum, d->maximum, d->value);
 }
 
 QVariant QtJob::result() const { return d_func()->result; }

@@ -16,16 +16,19 @@ using namespace QtOffload;
 namespace {
 constexpr int deadlineMs = 20000;
 
-auto countTo(int count, std::atomic<int> *pushed = nullptr)
+//! A generator of 0..count-1; \a pushed (if given) counts the yields that returned.
+auto countTo(int count, std::atomic<int> *pushed = nullptr, qsizetype maxSize = detail::defaultIterableMaxSize())
 {
-    return threadedIterable([count, pushed](Sink<int> &out) {
-        for (int i = 0; i < count; ++i) {
-            if (!out.yield(i))
-                return;
-            if (pushed)
-                pushed->fetch_add(1);
-        }
-    });
+    return threadedIterable(
+        [count, pushed](Sink<int> &out) {
+            for (int i = 0; i < count; ++i) {
+                if (!out.yield(i))
+                    return;
+                if (pushed)
+                    pushed->fetch_add(1);
+            }
+        },
+        maxSize);
 }
 } // namespace
 
@@ -39,15 +42,7 @@ private Q_SLOTS:
         constexpr int count = 300;
         constexpr qsizetype maxSize = 4;
         std::atomic<int> pushed { 0 };
-        auto generator = threadedIterable(
-            [&pushed](Sink<int> &out) {
-                for (int i = 0; i < count; ++i) {
-                    if (!out.yield(i))
-                        return;
-                    pushed.fetch_add(1);
-                }
-            },
-            maxSize)();
+        auto generator = countTo(count, &pushed, maxSize)();
         QList<int> received;
         QSignalSpy pausedChanged(generator.get(), &QtGenerator::pausedChanged);
         QSignalSpy finished(generator.get(), &QtGenerator::finished);
