@@ -4,7 +4,8 @@
 // first schedule of a batch posts one wake-up to the lane's thread; there, a
 // turn hands out one item per client in round robin, reads the clock after
 // every item, and once the budget is spent yields to the thread's timers and
-// posted events before the next turn.
+// posted events before the next turn. A client may also ask for a turn
+// after a delay; the lane's one timer wakes it.
 
 #include <QtOffload/impl/deliverylane.h>
 
@@ -20,9 +21,11 @@
 #include <algorithm>
 #include <atomic>
 #include <deque>
+#include <limits>
 #include <mutex>
 #include <stdexcept>
 #include <unordered_map>
+#include <vector>
 
 namespace QtOffload::detail {
 
@@ -31,14 +34,28 @@ class LaneWaker;
 class DeliveryLane
 {
 public:
+    DeliveryLane() { m_clock.start(); }
+
     void schedule(LaneClient *client);
     //! On the lane's thread, inside a turn: \a client runs in the next turn, not in this one.
     void scheduleNextTurn(LaneClient *client);
+    //! On the lane's thread, inside a turn: \a client is scheduled once \a delay has passed.
+    void scheduleAfter(LaneClient *client, std::chrono::milliseconds delay);
+    //! On the lane's thread, from the waker's delay timer: schedules the clients whose delay has passed.
+    void scheduleDue();
     void remove(LaneClient *client);
+    //! Thread: any. See LaneClient::deleteOnLane().
+    void scheduleDeletion(LaneClient *client);
     //! On the lane's thread: one turn.
     void runTurn();
     //! The lane stops waking up; returns its waker, for the caller to delete in the waker's thread.
     LaneWaker *detachWaker();
+    /*!
+      On the lane's thread, or once it has retired: destroys the clients
+      handed over for deletion, except one that a running turn is delivering
+      (that turn destroys it when its delivery returns).
+    */
+    void deleteHandedOver();
 
     std::atomic<qint64> budgetNs { std::chrono::nanoseconds(DefaultDeliveryBudget).count() };
     LaneWaker *waker = nullptr; // guarded by mutex; null once the thread has finished
@@ -53,9 +70,22 @@ private:
         Turn *outer = nullptr;
     };
 
+    void scheduleLocked(LaneClient *client);
+    void armDelayLocked();
+    //! Whether \a turn or one outside it is delivering \a client right now.
+    static bool delivering(const Turn *turn, const LaneClient *client);
+
     std::mutex m_mutex;
     std::deque<LaneClient *> m_ready;
     std::deque<LaneClient *> m_nextTurn; // waiting for the turn after the running one
+    std::vector<LaneClient *> m_toDelete; // handed over by deleteOnLane(), not yet destroyed
+    struct Delayed
+    {
+        qint64 dueMs;
+        LaneClient *client;
+    };
+    std::vector<Delayed> m_delayed; // by scheduleAfter(), on m_clock
+    QElapsedTimer m_clock; // started with the lane
     std::atomic<std::size_t> m_readyCount { 0 }; // m_ready.size(), readable without m_mutex
     bool m_wakePending = false;
     Turn *m_turns = nullptr; // the lane's thread only (changed under m_mutex)
@@ -97,6 +127,11 @@ public:
       zero timer on glib; 2.1 ms either way on unix).
     */
     void yieldTurn() { m_yield.start(0, Qt::PreciseTimer, this); }
+    //! The lane's delayed clients are due in \a ms (a new call replaces the old).
+    void armDelay(qint64 ms)
+    {
+        m_delay.start(int(std::clamp<qint64>(ms, 0, std::numeric_limits<int>::max())), Qt::PreciseTimer, this);
+    }
 
 protected:
     bool event(QEvent *event) override
@@ -113,17 +148,28 @@ protected:
             m_lane->runTurn();
             return true;
         }
+        if (event->type() == QEvent::Timer && static_cast<QTimerEvent *>(event)->timerId() == m_delay.timerId()) {
+            m_delay.stop();
+            m_lane->scheduleDue();
+            return true;
+        }
         return QObject::event(event);
     }
 
 private:
     const std::shared_ptr<DeliveryLane> m_lane;
     QBasicTimer m_yield;
+    QBasicTimer m_delay;
 };
 
 void DeliveryLane::schedule(LaneClient *client)
 {
     std::lock_guard lock(m_mutex);
+    scheduleLocked(client);
+}
+
+void DeliveryLane::scheduleLocked(LaneClient *client)
+{
     if (client->m_scheduled)
         return;
     client->m_scheduled = true;
@@ -145,6 +191,42 @@ void DeliveryLane::scheduleNextTurn(LaneClient *client)
     m_nextTurn.push_back(client);
 }
 
+void DeliveryLane::scheduleAfter(LaneClient *client, std::chrono::milliseconds delay)
+{
+    std::lock_guard lock(m_mutex);
+    const qint64 due = m_clock.elapsed() + delay.count();
+    const auto it = std::find_if(m_delayed.begin(), m_delayed.end(),
+                                 [client](const Delayed &delayed) { return delayed.client == client; });
+    if (it == m_delayed.end())
+        m_delayed.push_back({ due, client });
+    else if (due < it->dueMs)
+        it->dueMs = due;
+    else
+        return;
+    armDelayLocked();
+}
+
+void DeliveryLane::scheduleDue()
+{
+    std::lock_guard lock(m_mutex);
+    const qint64 now = m_clock.elapsed();
+    const auto due = std::stable_partition(m_delayed.begin(), m_delayed.end(),
+                                           [now](const Delayed &delayed) { return delayed.dueMs > now; });
+    for (auto it = due; it != m_delayed.end(); ++it)
+        scheduleLocked(it->client);
+    m_delayed.erase(due, m_delayed.end());
+    armDelayLocked();
+}
+
+void DeliveryLane::armDelayLocked()
+{
+    if (m_delayed.empty() || !waker)
+        return;
+    const auto earliest = std::min_element(m_delayed.begin(), m_delayed.end(),
+                                           [](const Delayed &a, const Delayed &b) { return a.dueMs < b.dueMs; });
+    waker->armDelay(earliest->dueMs - m_clock.elapsed());
+}
+
 void DeliveryLane::remove(LaneClient *client)
 {
     std::lock_guard lock(m_mutex);
@@ -156,14 +238,57 @@ void DeliveryLane::remove(LaneClient *client)
         m_readyCount.store(m_ready.size(), std::memory_order_relaxed);
         client->m_scheduled = false;
     }
+    std::erase(m_toDelete, client); // it went another way first (it deleted itself in its delivery)
+    std::erase_if(m_delayed, [client](const Delayed &delayed) { return delayed.client == client; });
     for (Turn *turn = m_turns; turn; turn = turn->outer) {
         if (turn->client == client)
             turn->clientGone = true;
     }
 }
 
+void DeliveryLane::scheduleDeletion(LaneClient *client)
+{
+    {
+        std::lock_guard lock(m_mutex);
+        if (waker) {
+            m_toDelete.push_back(client);
+            if (!m_wakePending) {
+                m_wakePending = true;
+                QCoreApplication::postEvent(waker, new QEvent(wakeEventType()));
+            }
+            return;
+        }
+    }
+    delete client; // the lane has retired: no turn runs, none will come
+}
+
+void DeliveryLane::deleteHandedOver()
+{
+    std::vector<LaneClient *> doomed;
+    {
+        std::lock_guard lock(m_mutex);
+        const auto kept = std::stable_partition(m_toDelete.begin(), m_toDelete.end(), [this](const LaneClient *client) {
+            return delivering(m_turns, client);
+        });
+        doomed.assign(kept, m_toDelete.end());
+        m_toDelete.erase(kept, m_toDelete.end());
+    }
+    for (LaneClient *client : doomed)
+        delete client; // takes itself off the lane, under m_mutex
+}
+
+bool DeliveryLane::delivering(const Turn *turn, const LaneClient *client)
+{
+    for (; turn; turn = turn->outer) {
+        if (turn->client == client && !turn->clientGone) // a gone one's address may be reused
+            return true;
+    }
+    return false;
+}
+
 void DeliveryLane::runTurn()
 {
+    deleteHandedOver();
     QElapsedTimer clock;
     clock.start();
     const qint64 budget = budgetNs.load(std::memory_order_relaxed);
@@ -191,6 +316,15 @@ void DeliveryLane::runTurn()
             // While nobody else is ready the same client goes on without the lock.
         } while (more && !turn.clientGone && !budgetSpent && m_readyCount.load(std::memory_order_relaxed) == 0);
         lock.lock();
+        if (!turn.clientGone && std::find(m_toDelete.begin(), m_toDelete.end(), client) != m_toDelete.end()
+            && !delivering(turn.outer, client)) {
+            // Handed over for deletion while it delivered: it goes now, unless an outer turn still delivers it.
+            lock.unlock();
+            delete client;
+            lock.lock();
+            turn.client = nullptr;
+            continue;
+        }
         if (more && !turn.clientGone && !client->m_scheduled) {
             client->m_scheduled = true;
             m_ready.push_back(client);
@@ -264,6 +398,7 @@ void retireLane(QThread *thread)
     const std::shared_ptr<DeliveryLane> lane = found->second;
     registry().lanes.erase(found);
     delete lane->detachWaker(); // in its own thread, or with a QThread that never ran
+    lane->deleteHandedOver(); // no turn is running, and none will come
 }
 
 LaneClient::LaneClient(QThread *thread)
@@ -275,7 +410,11 @@ LaneClient::~LaneClient() { m_lane->remove(this); }
 
 void LaneClient::scheduleDelivery() { m_lane->schedule(this); }
 
+void LaneClient::deleteOnLane() { m_lane->scheduleDeletion(this); }
+
 void LaneClient::scheduleNextTurn() { m_lane->scheduleNextTurn(this); }
+
+void LaneClient::scheduleDeliveryIn(std::chrono::milliseconds delay) { m_lane->scheduleAfter(this, delay); }
 
 quint64 LaneClient::currentTurn() const { return m_lane->turnSerial; }
 

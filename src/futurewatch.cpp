@@ -53,7 +53,7 @@ FutureWatch *FutureWatch::watch(const QFuture<void> &future, QObject *context, D
     auto *watch = new FutureWatch(thread, context, delivery, std::move(handler));
     watch->moveToThread(thread);
     if (context)
-        QObject::connect(context, &QObject::destroyed, watch, &QObject::deleteLater);
+        QObject::connect(context, &QObject::destroyed, watch, [watch] { watch->deleteOnLane(); });
     QObject::connect(watch, &QFutureWatcherBase::finished, watch, [watch] { watch->report(FutureEnd::Finished); });
     if (reportUnfinishedCancel) {
         QObject::connect(watch, &QFutureWatcherBase::canceled, watch, [watch] {

@@ -4,25 +4,23 @@
 //            the first report after a hand-over schedules the relay;
 //   relay    a lane client in the thread that submitted the job; in a lane
 //            turn it hands the latest value to the future, but only once
-//            Qt's own throttle window (25 values a second) is open, and
-//            arms a timer for the rest of the window otherwise, so Qt never
+//            Qt's own throttle window (25 values a second) is open, and asks
+//            the lane for a turn at the window's end otherwise, so Qt never
 //            drops a value it is given and the latest one always goes out;
 //   watcher  QFutureInterface passes it to every QFutureWatcher;
 //   end      finishProgress() hands the last value over on the worker,
-//            before the future reports finished, and retires the relay.
+//            before the future reports finished, and hands the relay to its
+//            lane to destroy, so it goes even if its thread never turns again.
 
 #include <QtOffload/impl/deliverylane.h>
 #include <QtOffload/jobcontrol.h>
 
 #include "lifecycle_p.h"
 
-#include <QtCore/QBasicTimer>
 #include <QtCore/QCoreApplication>
 #include <QtCore/QElapsedTimer>
 #include <QtCore/QFutureInterface>
-#include <QtCore/QObject>
 #include <QtCore/QThread>
-#include <QtCore/QTimerEvent>
 
 #include <atomic>
 #include <mutex>
@@ -102,10 +100,10 @@ public:
     int handedValue = 0;
     QString handedText;
     QElapsedTimer handedAt; // when Qt last passed a value on
-    ProgressRelay *relay = nullptr; // set before the job runs, deleted in its thread after done
+    ProgressRelay *relay = nullptr; // set before the job runs; its lane destroys it after done
 };
 
-class ProgressRelay final : public QObject, private LaneClient
+class ProgressRelay final : private LaneClient
 {
 public:
     explicit ProgressRelay(std::shared_ptr<JobControlState> state)
@@ -113,16 +111,8 @@ public:
         , m_state(std::move(state))
     {
     }
+    using LaneClient::deleteOnLane;
     using LaneClient::scheduleDelivery;
-
-protected:
-    void timerEvent(QTimerEvent *event) override
-    {
-        if (event->timerId() != m_window.timerId())
-            return QObject::timerEvent(event);
-        m_window.stop();
-        scheduleDelivery(); // the hand-over itself happens in a lane turn
-    }
 
 private:
     bool deliverOne() override
@@ -132,8 +122,7 @@ private:
             return false;
         if (const qint64 remaining = m_state->windowRemainingLocked(); remaining > 0) {
             // Qt would drop it: keep it (and `reported`) until the window opens.
-            if (!m_window.isActive())
-                m_window.start(int(remaining), Qt::PreciseTimer, this);
+            scheduleDeliveryIn(std::chrono::milliseconds(remaining));
             return false;
         }
         m_state->reported.store(false);
@@ -142,7 +131,6 @@ private:
     }
 
     const std::shared_ptr<JobControlState> m_state;
-    QBasicTimer m_window;
 };
 
 void JobControlState::scheduleHandOver()
@@ -211,9 +199,12 @@ void finishProgress(JobControlState &state) noexcept
         state.handOverLocked();
         relay = std::exchange(state.relay, nullptr);
     }
-    // In its own thread: it may be in a lane turn right now, waiting for handOverMutex.
+    // It may be in a lane turn right now, waiting for handOverMutex: the lane
+    // destroys it after that turn, or as the lane retires. A deleteLater()
+    // would leak it, and with it the future, when the job ends after its
+    // submitting thread's last event loop (Qt drops that posted deletion).
     if (relay)
-        relay->deleteLater();
+        relay->deleteOnLane();
 }
 
 } // namespace detail

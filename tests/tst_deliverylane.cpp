@@ -5,6 +5,7 @@
 // plain unix one (QT_NO_GLIB=1).
 
 #include <QtOffload/QtOffload>
+#include <QtOffload/impl/deliverylane.h>
 
 #include <support/await.h>
 #include <support/gate.h>
@@ -21,7 +22,9 @@
 #include <qcoro/qcorotask.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
+#include <thread>
 
 using namespace QtOffload;
 using namespace std::chrono_literals;
@@ -118,6 +121,48 @@ std::unique_ptr<TypedGenerator<std::unique_ptr<int>>> moveOnlyChunks(int count)
         },
         2)();
 }
+
+//! A bare lane client that records where it was destroyed, and whether inside its own delivery.
+class RecordingClient final : public detail::LaneClient
+{
+public:
+    struct Record
+    {
+        std::atomic<QThread *> destroyedOn { nullptr };
+        std::atomic<bool> destroyedWhileDelivering { false };
+        std::atomic<int> deliveries { 0 };
+    };
+
+    RecordingClient(QThread *thread, Record &record, std::function<void()> onDelivery = {})
+        : LaneClient(thread)
+        , m_record(record)
+        , m_onDelivery(std::move(onDelivery))
+    {
+    }
+    ~RecordingClient() override
+    {
+        m_record.destroyedWhileDelivering = m_delivering;
+        m_record.destroyedOn = QThread::currentThread();
+    }
+    using LaneClient::deleteOnLane;
+    using LaneClient::scheduleDelivery;
+    using LaneClient::scheduleDeliveryIn; // from the lane's thread
+
+private:
+    bool deliverOne() override
+    {
+        m_delivering = true;
+        ++m_record.deliveries;
+        if (m_onDelivery)
+            m_onDelivery();
+        m_delivering = false;
+        return false;
+    }
+
+    Record &m_record;
+    const std::function<void()> m_onDelivery;
+    bool m_delivering = false;
+};
 
 } // namespace
 
@@ -322,6 +367,92 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(delivered.load(), waitMs);
         again.quit();
         QVERIFY(again.wait(waitMs));
+    }
+
+    void testAClientHandedToItsLaneIsDestroyedOnTheLanesThread()
+    {
+        RecordingClient::Record fromWorker;
+        auto *client = new RecordingClient(QThread::currentThread(), fromWorker);
+        std::thread([client] { client->deleteOnLane(); }).join();
+        QTRY_VERIFY_WITH_TIMEOUT(fromWorker.destroyedOn.load() != nullptr, waitMs);
+        QCOMPARE(fromWorker.destroyedOn.load(), QThread::currentThread());
+        QCOMPARE(fromWorker.deliveries.load(), 0);
+
+        // The lane's thread has finished: nothing turns there again, so the
+        // client goes at once, on the caller's thread.
+        QThread finished;
+        finished.start();
+        RecordingClient::Record late;
+        auto *orphan = new RecordingClient(&finished, late);
+        finished.quit();
+        QVERIFY(finished.wait(waitMs));
+        orphan->deleteOnLane();
+        QCOMPARE(late.destroyedOn.load(), QThread::currentThread());
+
+        // Handed over in the lane thread's last event: the thread's end destroys it, there.
+        RecordingClient *last = nullptr;
+        const std::unique_ptr<QThread> ending(QThread::create([&last] {
+            QEventLoop loop;
+            QTimer::singleShot(0, &loop, [&] {
+                last->deleteOnLane();
+                loop.quit();
+            });
+            loop.exec();
+        }));
+        RecordingClient::Record atEnd;
+        last = new RecordingClient(ending.get(), atEnd); // before the start: the thread sees it
+        ending->start();
+        QVERIFY(ending->wait(waitMs));
+        QCOMPARE(atEnd.destroyedOn.load(), ending.get());
+    }
+
+    void testADelayedDeliveryComesOnceTheDelayPassed()
+    {
+        // The progress relay waits for the end of Qt's throttle window this way.
+        QElapsedTimer clock;
+        std::atomic<qint64> deliveredAtMs { -1 };
+        RecordingClient::Record record;
+        RecordingClient client(QThread::currentThread(), record, [&] { deliveredAtMs = clock.elapsed(); });
+        RecordingClient::Record goneRecord;
+        auto *gone = new RecordingClient(QThread::currentThread(), goneRecord);
+        clock.start();
+        client.scheduleDeliveryIn(30ms);
+        client.scheduleDeliveryIn(10s); // a later delay does not put off the sooner one
+        gone->scheduleDeliveryIn(10ms);
+        delete gone; // takes its pending delay with it
+        QTRY_VERIFY_WITH_TIMEOUT(record.deliveries.load() == 1, waitMs);
+        QVERIFY2(deliveredAtMs.load() >= 29, qPrintable(QString::number(deliveredAtMs.load())));
+        QVERIFY2(deliveredAtMs.load() < 10'000, qPrintable(QString::number(deliveredAtMs.load())));
+        QCOMPARE(goneRecord.deliveries.load(), 0);
+    }
+
+    void testAClientHandedOverInItsOwnDeliveryGoesWhenItReturns()
+    {
+        // Its delivery runs a nested event loop, in which the lane turns again:
+        // that inner turn must not destroy it under its own delivery.
+        QEventLoop nested;
+        RecordingClient::Record quitterRecord;
+        RecordingClient quitter(QThread::currentThread(), quitterRecord, [&] { nested.quit(); });
+        Gate delivering;
+        RecordingClient::Record record;
+        auto *client = new RecordingClient(QThread::currentThread(), record, [&] {
+            delivering.release();
+            QTimer::singleShot(waitMs, &nested, [] { qFatal("the inner turn never came"); });
+            nested.exec();
+        });
+        std::thread worker([&] {
+            if (!delivering.tryAcquire())
+                return;
+            client->deleteOnLane();
+            quitter.scheduleDelivery(); // an inner turn runs the deletions first, then this
+        });
+        client->scheduleDelivery();
+        QTRY_VERIFY_WITH_TIMEOUT(record.destroyedOn.load() != nullptr, waitMs);
+        worker.join();
+        QCOMPARE(record.destroyedOn.load(), QThread::currentThread());
+        QVERIFY(!record.destroyedWhileDelivering);
+        QCOMPARE(record.deliveries.load(), 1);
+        QCOMPARE(quitterRecord.deliveries.load(), 1);
     }
 
     void testMoveOnlyChunksThroughChunkReadyAreAnError()

@@ -87,7 +87,7 @@ QTOFFLOAD_EXPORT std::shared_ptr<JobControlState> makeJobControlState(const QFut
                                                                       StopSource stop);
 /*!
   The job is over: hands the last progress to the future (before it reports
-  finished) and retires the lane relay. Idempotent. Thread: the worker.
+  finished) and hands the relay to its lane to destroy. Idempotent. Thread: the worker.
 */
 QTOFFLOAD_EXPORT void finishProgress(JobControlState &state) noexcept;
 

@@ -5,6 +5,7 @@
 
 #include <QtOffload/deliverylane.h>
 
+#include <chrono>
 #include <memory>
 
 class QThread;
@@ -16,7 +17,8 @@ class DeliveryLane;
 /*!
   What a delivery lane hands out: a generator's chunks, one future's result.
   A client lives in its lane's thread and is destroyed there; destroying it
-  takes it off the lane, even in the middle of its own delivery.
+  takes it off the lane, even in the middle of its own delivery. A client
+  that another thread is done with is handed to its lane with deleteOnLane().
 */
 class QTOFFLOAD_EXPORT LaneClient
 {
@@ -30,6 +32,18 @@ public:
     */
     void scheduleDelivery();
 
+    /*!
+      Hands the client to its lane, which destroys it on the lane's thread:
+      at the start of the lane's next turn, or as the lane retires (its
+      thread finishes, the application is destroyed), whichever comes first;
+      at once, on the calling thread, when the lane has already retired.
+      Thread: any; the caller must not touch the client afterwards.
+
+      Unlike QObject::deleteLater() from another thread, it cannot leak: Qt
+      drops a posted deletion that the thread's event loop never reaches.
+    */
+    void deleteOnLane();
+
 protected:
     /*!
       From deliverOne(): run again in the lane's next turn, after the
@@ -37,12 +51,19 @@ protected:
       that are coalesced to one per turn (progress).
     */
     void scheduleNextTurn();
+    /*!
+      From deliverOne(): run again in a turn no sooner than \a delay from
+      now; a pending delay that ends sooner stays. For items that must wait
+      for a window to open (progress waits for Qt's throttle). The lane
+      keeps the timer, so a client needs no QObject of its own for it.
+    */
+    void scheduleDeliveryIn(std::chrono::milliseconds delay);
     //! Which turn of the lane is running (nested turns count). Thread: the lane's, from deliverOne().
     quint64 currentTurn() const;
 
     //! Joins the lane of \a thread (created on first use).
     explicit LaneClient(QThread *thread);
-    ~LaneClient();
+    virtual ~LaneClient();
 
     /*!
       Called in a lane turn, on the lane's thread: hands out one item. Returns
