@@ -9,6 +9,7 @@
 
 #include <support/await.h>
 #include <support/gate.h>
+#include <support/sanitizers.h>
 
 #include <QtCore/QElapsedTimer>
 #include <QtCore/QEventLoop>
@@ -32,18 +33,6 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr int waitMs = 20000;
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool underSanitizer = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-constexpr bool underSanitizer = true;
-#else
-constexpr bool underSanitizer = false;
-#endif
-#else
-constexpr bool underSanitizer = false;
-#endif
 
 //! Keeps the calling thread busy for \a duration, as a handler that appends to a text view does.
 void busyFor(std::chrono::microseconds duration)

@@ -4,6 +4,7 @@
 // (Many generators at random buffer sizes at once: tests/stress.)
 #include <support/await.h>
 #include <support/gate.h>
+#include <support/sanitizers.h>
 
 #include <QtOffload/contextvar.h>
 #include <QtOffload/generator.h>
@@ -37,12 +38,6 @@ static_assert(!std::is_copy_constructible_v<TypedGenerator<int>>);
 namespace {
 
 constexpr int waitMs = 20000;
-
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-constexpr bool sanitized = true;
-#else
-constexpr bool sanitized = false;
-#endif
 
 // Pulls every chunk with co_await next() until the end (or \a limit chunks, then breaks out).
 template<typename T> QCoro::Task<QList<T>> pullAll(TypedGenerator<T> *generator, int limit)
@@ -433,7 +428,7 @@ private Q_SLOTS:
     void testConcurrentGeneratorsDeliverEverySequenceNumberInOrder()
     {
         // One stream per consumer style, all at once on the same owner thread.
-        const int total = sanitized ? 250'000 : 1'000'000;
+        const int total = sanitizerScaled(1'000'000, 250'000);
         enum Style { TypedHandler, ChunkReady, Pull, StyleCount };
         std::vector<std::unique_ptr<TypedGenerator<int>>> generators;
         std::vector<SequenceCheck> checks(StyleCount);
@@ -477,7 +472,7 @@ private Q_SLOTS:
 
     void testChunksArriveInNonMainOwnerThread()
     {
-        const int total = sanitized ? 20'000 : 50'000;
+        const int total = sanitizerScaled(50'000, 20'000);
         int received = 0;
         int wrong = 0;
         bool done = false;
@@ -660,7 +655,7 @@ private Q_SLOTS:
     {
         // 1 GiB in 64 KiB chunks; 256 MiB under a sanitizer, where each chunk costs far more.
         constexpr qsizetype chunkBytes = 64 * 1024;
-        const int chunks = sanitized ? 4 * 1024 : 16 * 1024;
+        const int chunks = sanitizerScaled(16 * 1024, 4 * 1024);
         constexpr int maxSize = 4;
         LiveChunk::live = 0;
         LiveChunk::peak = 0;

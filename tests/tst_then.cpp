@@ -12,6 +12,7 @@
 // checks that QtOffload's futures inside them run every continuation once.
 
 #include <support/gate.h>
+#include <support/sanitizers.h>
 
 #include <QtOffload/threaded.h>
 
@@ -34,13 +35,8 @@ using QtOffload::ThreadPool;
 
 namespace {
 
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-constexpr int unwrapRepetitions = 2'000;
-constexpr int combinatorRepetitions = 2'000;
-#else
-constexpr int unwrapRepetitions = 20'000;
-constexpr int combinatorRepetitions = 20'000;
-#endif
+constexpr int unwrapRepetitions = sanitizerScaled(20'000, 2'000);
+constexpr int combinatorRepetitions = sanitizerScaled(20'000, 2'000);
 constexpr int thenWithoutContextCount = 2'000'000;
 // Sequential round trips: each waits for a thread wake-up, which on a loaded
 // 2-core VM can take a millisecond; this many stay well inside the deadline.
@@ -336,7 +332,7 @@ void tst_Then::whenAllOfPoolFutures()
         for (int k = 0; k < 3; ++k)
             QCOMPARE(all.at(k).result(), (i + k) * (i + k));
 
-#if !defined(__SANITIZE_ADDRESS__)
+#if !defined(QTOFFLOAD_TEST_ASAN)
         // Of different types: a list of variants, in the order given. Not
         // under LeakSanitizer: Qt 6.4's variadic whenAll()/whenAny() leak
         // every future they are given, QtConcurrent's too (its onCanceled()
@@ -368,7 +364,7 @@ void tst_Then::whenAnyOfPoolFutures()
         QVERIFY(first.index == 0 || first.index == 1);
         QCOMPARE(first.future.result(), (i + first.index) * (i + first.index));
 
-#if !defined(__SANITIZE_ADDRESS__) // the leak in whenAllOfPoolFutures()
+#if !defined(QTOFFLOAD_TEST_ASAN) // the leak in whenAllOfPoolFutures()
         auto mixedAny = QtFuture::whenAny(square(i), name(i));
         hold.release(2);
         const auto mixed = mixedAny.result();

@@ -8,6 +8,7 @@
 #include <QtOffload/threadpool.h>
 
 #include <support/gate.h>
+#include <support/sanitizers.h>
 
 #include <QtCore/QProcess>
 #include <QtCore/QScopeGuard>
@@ -422,7 +423,7 @@ void tst_ThreadPool::testPoolSizeFromEnvironment()
 {
     // The variable is read when the process-wide pool is created, once per
     // process, so each value gets a fresh child run of this executable.
-#if defined(__SANITIZE_THREAD__)
+#if defined(QTOFFLOAD_TEST_TSAN)
     // TSan marks a process that forked while multi-threaded, and kills it at its next new thread.
     QSKIP("QProcess under ThreadSanitizer breaks the rest of this suite; covered by the other builds");
 #endif

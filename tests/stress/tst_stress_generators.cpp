@@ -10,6 +10,7 @@
 #include <QtOffload/threadpool.h>
 
 #include <support/peakrss.h>
+#include <support/sanitizers.h>
 #include <support/seed.h>
 #include <support/watchdog.h>
 
@@ -31,11 +32,7 @@ using QtOffload::ThreadPool;
 
 namespace {
 
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-constexpr int generatorCount = 200;
-#else
-constexpr int generatorCount = 1000;
-#endif
+constexpr int generatorCount = sanitizerScaled(1000, 200);
 constexpr int maxLength = 2000;
 constexpr std::chrono::milliseconds scenarioDeadline = 120s;
 constexpr int never = std::numeric_limits<int>::max();

@@ -10,6 +10,7 @@
 
 #include <support/gate.h>
 #include <support/peakrss.h>
+#include <support/sanitizers.h>
 #include <support/seed.h>
 #include <support/watchdog.h>
 
@@ -32,13 +33,8 @@ using QtOffload::ThreadPool;
 
 namespace {
 
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-constexpr qint64 totalJobs = 100'000;
-constexpr int chainCount = 2'000;
-#else
-constexpr qint64 totalJobs = 1'000'000;
-constexpr int chainCount = 20'000;
-#endif
+constexpr qint64 totalJobs = sanitizerScaled<qint64>(1'000'000, 100'000);
+constexpr int chainCount = sanitizerScaled(20'000, 2'000);
 constexpr int submitterCount = 4;
 // Futures a submitter keeps in flight before checking them: keeps memory flat at 1M jobs.
 constexpr int windowSize = 1000;

@@ -14,6 +14,7 @@
 
 #include <support/gate.h>
 #include <support/peakrss.h>
+#include <support/sanitizers.h>
 #include <support/watchdog.h>
 
 #include <QtCore/QElapsedTimer>
@@ -33,13 +34,8 @@ using QtOffload::ThreadPool;
 
 namespace {
 
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-constexpr int queuedJobCount = 200;
-constexpr int contextCount = 100;
-#else
-constexpr int queuedJobCount = 2000;
-constexpr int contextCount = 1000;
-#endif
+constexpr int queuedJobCount = sanitizerScaled(2000, 200);
+constexpr int contextCount = sanitizerScaled(1000, 100);
 // Waits inside jobs are bounded: a library that never releases them fails the test instead of hanging it.
 constexpr int jobWaitMs = 20000;
 const char childVariable[] = "QTOFFLOAD_STRESS_CHILD";
