@@ -8,6 +8,7 @@
 
 #include <memory>
 
+class QObject;
 class QThread;
 
 namespace QtOffload {
@@ -31,7 +32,7 @@ class DeliveryLane;
 //! The delivery lane of \a thread, made on first use (deliverylane.cpp).
 std::shared_ptr<DeliveryLane> laneFor(QThread *thread);
 //! \a thread's lane stops waking up; the next laneFor() makes a new one.
-void retireLane(QThread *thread);
+void retireLane(const QObject *thread);
 
 //! Once per QCoreApplication: at its destruction, close generators, stop separate threads, close the main loop.
 void ensureApplicationHooks();
