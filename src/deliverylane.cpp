@@ -50,11 +50,7 @@ public:
     void runTurn();
     //! The lane stops waking up; returns its waker, for the caller to delete in the waker's thread.
     LaneWaker *detachWaker();
-    /*!
-      On the lane's thread, or once it has retired: destroys the clients
-      handed over for deletion, except one that a running turn is delivering
-      (that turn destroys it when its delivery returns).
-    */
+    //! As the lane retires (no turn runs): destroys the clients handed over for deletion.
     void deleteHandedOver();
 
     std::atomic<qint64> budgetNs { std::chrono::nanoseconds(DefaultDeliveryBudget).count() };
@@ -74,6 +70,8 @@ private:
     void armDelayLocked();
     //! Whether \a turn or one outside it is delivering \a client right now.
     static bool delivering(const Turn *turn, const LaneClient *client);
+    //! Takes the clients handed over for deletion that no running turn is delivering.
+    std::vector<LaneClient *> takeHandedOverLocked();
 
     std::mutex m_mutex;
     std::deque<LaneClient *> m_ready;
@@ -262,17 +260,20 @@ void DeliveryLane::scheduleDeletion(LaneClient *client)
     delete client; // the lane has retired: no turn runs, none will come
 }
 
+std::vector<LaneClient *> DeliveryLane::takeHandedOverLocked()
+{
+    const auto kept = std::stable_partition(m_toDelete.begin(), m_toDelete.end(),
+                                            [this](const LaneClient *client) { return delivering(m_turns, client); });
+    std::vector<LaneClient *> doomed(kept, m_toDelete.end());
+    m_toDelete.erase(kept, m_toDelete.end());
+    return doomed;
+}
+
 void DeliveryLane::deleteHandedOver()
 {
-    std::vector<LaneClient *> doomed;
-    {
-        std::lock_guard lock(m_mutex);
-        const auto kept = std::stable_partition(m_toDelete.begin(), m_toDelete.end(), [this](const LaneClient *client) {
-            return delivering(m_turns, client);
-        });
-        doomed.assign(kept, m_toDelete.end());
-        m_toDelete.erase(kept, m_toDelete.end());
-    }
+    std::unique_lock lock(m_mutex);
+    const std::vector<LaneClient *> doomed = takeHandedOverLocked();
+    lock.unlock();
     for (LaneClient *client : doomed)
         delete client; // takes itself off the lane, under m_mutex
 }
@@ -288,7 +289,6 @@ bool DeliveryLane::delivering(const Turn *turn, const LaneClient *client)
 
 void DeliveryLane::runTurn()
 {
-    deleteHandedOver();
     QElapsedTimer clock;
     clock.start();
     const qint64 budget = budgetNs.load(std::memory_order_relaxed);
@@ -299,6 +299,14 @@ void DeliveryLane::runTurn()
     // From here a schedule posts a new wake-up: a handler that runs a nested
     // event loop still gets deliveries in it.
     m_wakePending = false;
+    // After that reset: a client handed over from now on posts a wake-up of its own.
+    if (!m_toDelete.empty()) {
+        const std::vector<LaneClient *> doomed = takeHandedOverLocked();
+        lock.unlock();
+        for (LaneClient *client : doomed)
+            delete client;
+        lock.lock();
+    }
     bool budgetSpent = false;
     while (!m_ready.empty() && !budgetSpent) {
         LaneClient *client = m_ready.front();
