@@ -9,6 +9,7 @@
 
 #include <support/await.h>
 #include <support/gate.h>
+#include <support/loopthread.h>
 #include <support/sanitizers.h>
 
 #include <QtCore/QElapsedTimer>
@@ -380,14 +381,7 @@ private Q_SLOTS:
 
         // Handed over in the lane thread's last event: the thread's end destroys it, there.
         RecordingClient *last = nullptr;
-        const std::unique_ptr<QThread> ending(QThread::create([&last] {
-            QEventLoop loop;
-            QTimer::singleShot(0, &loop, [&] {
-                last->deleteOnLane();
-                loop.quit();
-            });
-            loop.exec();
-        }));
+        const std::unique_ptr<QThread> ending = threadRunningInItsLoop([&last] { last->deleteOnLane(); });
         RecordingClient::Record atEnd;
         last = new RecordingClient(ending.get(), atEnd); // before the start: the thread sees it
         ending->start();

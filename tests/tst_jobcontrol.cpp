@@ -4,11 +4,10 @@
 #include <QtOffload/QtOffload>
 
 #include <support/gate.h>
+#include <support/loopthread.h>
 
-#include <QtCore/QEventLoop>
 #include <QtCore/QFutureWatcher>
 #include <QtCore/QThread>
-#include <QtCore/QTimer>
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>
 
@@ -251,25 +250,20 @@ private Q_SLOTS:
             QFuture<int> future;
             // The submission runs inside the thread's own event loop, as the
             // relay needs; nothing is posted to it from here.
-            const std::unique_ptr<QThread> submitter(QThread::create([&] {
-                QEventLoop loop;
-                QTimer::singleShot(0, &loop, [&] {
-                    future = threaded([&](JobControl &control) {
-                        control.setProgressRange(0, 2);
-                        control.setProgressValue(1);
-                        if (!open.tryAcquire(1, deadlineMs))
-                            return 0;
-                        control.setProgressValue(2);
-                        return 7;
-                    })();
-                    if (!threadEndsFirst) {
-                        open.release();
-                        future.waitForFinished(); // the relay is handed to the lane in the loop's last event
-                    }
-                    loop.quit();
-                });
-                loop.exec();
-            }));
+            const std::unique_ptr<QThread> submitter = threadRunningInItsLoop([&] {
+                future = threaded([&](JobControl &control) {
+                    control.setProgressRange(0, 2);
+                    control.setProgressValue(1);
+                    if (!open.tryAcquire(1, deadlineMs))
+                        return 0;
+                    control.setProgressValue(2);
+                    return 7;
+                })();
+                if (!threadEndsFirst) {
+                    open.release();
+                    future.waitForFinished(); // the relay is handed to the lane in the loop's last event
+                }
+            });
             submitter->start();
             QVERIFY(submitter->wait(deadlineMs));
             if (threadEndsFirst)
