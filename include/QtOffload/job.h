@@ -85,7 +85,6 @@ public:
         static_assert(Controlled);
         setStopSource(stop);
         m_controlState = makeJobControlState(m_promise, std::move(stop));
-        m_control.emplace(m_controlState);
     }
 
     JobOutcome run() noexcept override
@@ -138,18 +137,19 @@ private:
 
     decltype(auto) call()
     {
-        if constexpr (Controlled)
-            return std::invoke(m_body, *m_control);
-        else
+        if constexpr (Controlled) {
+            JobControl control(m_controlState);
+            return std::invoke(m_body, control);
+        } else {
             return std::invoke(m_body);
+        }
     }
 
     Body m_body;
     Context m_context;
     QFutureInterface<R> m_promise;
     std::optional<StopSource> m_stop; // most jobs take no StopToken: no state to allocate
-    std::shared_ptr<JobControlState> m_controlState;
-    std::optional<JobControl> m_control;
+    std::shared_ptr<JobControlState> m_controlState; // what the body's JobControl is made of
 };
 
 //! Reports an exception that escaped a job nobody waits for.
