@@ -39,7 +39,7 @@ public:
     void schedule(LaneClient *client);
     //! On the lane's thread, inside a turn: \a client runs in the next turn, not in this one.
     void scheduleNextTurn(LaneClient *client);
-    //! On the lane's thread, inside a turn: \a client is scheduled once \a delay has passed.
+    //! On the lane's thread: \a client is scheduled once \a delay has passed.
     void scheduleAfter(LaneClient *client, std::chrono::milliseconds delay);
     //! On the lane's thread, from the waker's delay timer: schedules the clients whose delay has passed.
     void scheduleDue();

@@ -52,8 +52,8 @@ protected:
     */
     void scheduleNextTurn();
     /*!
-      From deliverOne(): run again in a turn no sooner than \a delay from
-      now; a pending delay that ends sooner stays. For items that must wait
+      Run again in a turn no sooner than \a delay from now; a pending delay
+      that ends sooner stays. Thread: the lane's (usually from deliverOne()). For items that must wait
       for a window to open (progress waits for Qt's throttle). The lane
       keeps the timer, so a client needs no QObject of its own for it.
     */
