@@ -35,6 +35,8 @@ public:
     void monitorLoop();
     void startWorker();
     void spinForWork() const;
+    bool claimIdleWorker();
+    void leaveSpinning();
     void recordLocked(detail::JobOutcome outcome);
     void takeSubmittedLocked();
     void wakeMonitorIfIdle();
@@ -78,8 +80,20 @@ public:
     std::atomic<bool> monitorMayBeIdle { false }; // the monitor waits for a starvation to begin
     // Written under the mutex, read by submit() without it.
     alignas(64) std::atomic<int> liveThreads { 0 };
+    // Idle workers that no submitted job has claimed yet. A submit() claims
+    // one for its job (a spinner first: it needs no wake-up) or, when there
+    // is none, starts a thread; so a worker that was woken but has not run
+    // yet is never counted as free for the next job, however long the
+    // kernel takes to schedule it (on a loaded machine, a whole long job).
+    // spinning is claimed without a lock; a spinner that finds work takes
+    // itself off unless a claim already did, so it may briefly count one
+    // spinner too few, never one too many, and spinners poll anyway.
+    // sleeping changes only under the mutex: a claim of a sleeper leaves a
+    // wake ticket, which the first sleeper to wake takes instead of taking
+    // itself off the count, so sleeping is exact.
     std::atomic<int> spinning { 0 };
     std::atomic<int> sleeping { 0 };
+    int wakeTickets = 0;
     int runningJobs = 0;
     int nextThreadIndex = 1;
     bool shuttingDown = false;
@@ -183,18 +197,22 @@ void ThreadPoolPrivate::workerLoop()
             spinning.fetch_add(1);
             lock.unlock();
             spinForWork();
+            leaveSpinning();
             lockQuickly(lock);
-            spinning.fetch_sub(1);
             takeSubmittedLocked();
             if (queue.empty()) {
                 if (shuttingDown)
                     break;
                 // Counted as sleeping before it looks at the list once more: a
-                // submit() that pushed before sees us and wakes us (all seq_cst).
+                // submit() that pushed before claims us under the mutex, which
+                // we hold until wait() releases it, and wakes us.
                 sleeping.fetch_add(1);
                 if (submittedJobs.load() == nullptr)
                     workCv.wait(lock);
-                sleeping.fetch_sub(1);
+                if (wakeTickets > 0)
+                    --wakeTickets; // a claim already took one sleeper off the count
+                else
+                    sleeping.fetch_sub(1);
                 continue;
             }
         }
@@ -279,26 +297,38 @@ void ThreadPoolPrivate::submit(detail::JobPtr job)
     while (!submittedJobs.compare_exchange_weak(raw->nextSubmitted, raw))
         ;
     submitting.fetch_sub(1);
-    // At least this job waits, behind the queue; the rest of the list is not
-    // counted (that would be a contended counter per job): the next submit()
-    // sees them once a worker has queued them.
-    const qsizetype waiting = queued.load(std::memory_order_relaxed) + 1;
-
-    const int spinners = spinning.load();
-    const int idleWorkers = spinners + sleeping.load();
-    const bool grow = waiting > idleWorkers && reserveThread(maxThreads);
-    if (sleeping.load() > 0 && waiting > spinners) {
-        // The sleeper holds the mutex from counting itself to waiting, so
-        // taking it here means it waits now and hears the notification.
-        {
-            std::lock_guard lock(mutex);
-        }
-        workCv.notify_one();
-    }
-    if (!grow && idleWorkers == 0 && liveThreads.load() >= maxThreads)
-        wakeMonitorIfIdle(); // every thread busy and work waiting: a starvation may begin
-    if (grow)
+    if (claimIdleWorker())
+        return;
+    if (reserveThread(maxThreads))
         startWorker();
+    else
+        wakeMonitorIfIdle(); // every thread busy and work waiting: a starvation may begin
+}
+
+bool ThreadPoolPrivate::claimIdleWorker()
+{
+    int spinners = spinning.load();
+    while (spinners > 0) {
+        if (spinning.compare_exchange_weak(spinners, spinners - 1))
+            return true; // it polls the list: no wake-up needed
+    }
+    if (sleeping.load() == 0)
+        return false;
+    {
+        std::lock_guard lock(mutex);
+        if (sleeping.load(std::memory_order_relaxed) == 0)
+            return false;
+        sleeping.fetch_sub(1);
+        ++wakeTickets;
+    }
+    workCv.notify_one();
+    return true;
+}
+
+void ThreadPoolPrivate::leaveSpinning()
+{
+    int spinners = spinning.load();
+    while (spinners > 0 && !spinning.compare_exchange_weak(spinners, spinners - 1)) { }
 }
 
 void ThreadPoolPrivate::wakeMonitorIfIdle()
@@ -322,7 +352,12 @@ void ThreadPoolPrivate::monitorLoop()
 {
     std::unique_lock lock(mutex);
     while (!shuttingDown) {
-        const auto starving = [this] { return hasWork() && idle() == 0 && liveThreads.load() >= maxThreads; };
+        // Work waits and no worker is free for it, and none has started a job
+        // for a whole timeout (one may wait for a job queued behind it). The
+        // rescue starts a thread: a regular one while the pool is below
+        // maxThreads (submit() grows it too, but a thread may have left
+        // meanwhile), past it an overflow thread.
+        const auto starving = [this] { return hasWork() && idle() == 0; };
         monitorMayBeIdle.store(true);
         if (!starving() || starvationTimeout == Forever) {
             monitorCv.wait(lock);
@@ -333,12 +368,16 @@ void ThreadPoolPrivate::monitorLoop()
         monitorCv.wait_for(lock, starvationTimeout);
         if (shuttingDown)
             break;
-        if (starving() && jobsStarted == progressBefore && reserveThread(hardThreadCap())) {
+        if (!starving() || jobsStarted != progressBefore)
+            continue;
+        const bool belowMaximum = reserveThread(maxThreads);
+        if (!belowMaximum && !reserveThread(hardThreadCap()))
+            continue;
+        if (!belowMaximum)
             ++overflowThreads;
-            lock.unlock();
-            startWorker();
-            lock.lock();
-        }
+        lock.unlock();
+        startWorker();
+        lock.lock();
     }
 }
 

@@ -7,6 +7,7 @@
 #include <QtOffload/threaded.h>
 #include <QtOffload/threadpool.h>
 
+#include <support/cpuload.h>
 #include <support/gate.h>
 #include <support/sanitizers.h>
 
@@ -74,6 +75,8 @@ private Q_SLOTS:
     void testStarvationStartsOverflowThread();
     void testJobWaitingOnJobQueuedBehindItCompletes_data();
     void testJobWaitingOnJobQueuedBehindItCompletes();
+    void testJobBehindLongOnesGetsAThreadUnderLoad_data();
+    void testJobBehindLongOnesGetsAThreadUnderLoad();
 };
 
 void tst_ThreadPool::testMaxThreadCount()
@@ -525,6 +528,45 @@ void tst_ThreadPool::testJobWaitingOnJobQueuedBehindItCompletes()
     for (int i = 1; i <= threads; ++i) {
         QTRY_VERIFY_WITH_TIMEOUT(waiters[i - 1].isFinished(), 2 * waitMs);
         QCOMPARE(waiters[i - 1].result(), 100 + i);
+    }
+}
+
+void tst_ThreadPool::testJobBehindLongOnesGetsAThreadUnderLoad_data()
+{
+    QTest::addColumn<int>("threads");
+    QTest::newRow("2 threads") << 2;
+    QTest::newRow("4 threads") << 4;
+}
+
+void tst_ThreadPool::testJobBehindLongOnesGetsAThreadUnderLoad()
+{
+    // A pool with one thread started and idle gets long jobs, one fewer
+    // than its threads, then a short one: the short one must get a thread of
+    // its own at once, not wait behind a long one. Busy threads take every
+    // core, so a woken worker is slow to run, which is when a pool that
+    // counts it as idle before it runs starts no thread for the next job.
+    QFETCH(int, threads);
+    const CpuLoad load;
+    for (int round = 0; round < 6; ++round) {
+        JobGate gate;
+        ThreadPool pool(threads, QStringLiteral("under load"));
+        const auto cleanup = qScopeGuard([&] { gate.openAll(); });
+        pool.setStarvationTimeout(QtOffload::Forever); // only the growth on submission may rescue it
+        (void)pool.run([] {});
+        QVERIFY(pool.waitForDone(10s)); // one thread, idle
+
+        for (int i = 0; i < threads - 1; ++i)
+            (void)pool.run(gate.job());
+        const QFuture<int> shortJob = pool.run([] { return 7; });
+        QVERIFY2(waitForFinished(shortJob, waitMs),
+                 qPrintable(QStringLiteral("round %1: the short job waited behind a held one (threads %2, queued %3)")
+                                .arg(round)
+                                .arg(pool.statistics().threads)
+                                .arg(pool.statistics().queued)));
+        QCOMPARE(shortJob.result(), 7);
+        QVERIFY(gate.started.tryAcquire(threads - 1, waitMs)); // and every long job has its own thread too
+        gate.openAll();
+        QVERIFY(pool.waitForDone(10s));
     }
 }
 
