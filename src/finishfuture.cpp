@@ -1,6 +1,21 @@
 // SPDX-License-Identifier: MIT
-// Finishing the futures QtOffload hands out, and the one workaround for
-// QTBUG-118032 ("QFuture: continuations can be executed twice").
+// Finishing the futures QtOffload hands out: a cancelled one carries a
+// CancelledError, and the one workaround for QTBUG-118032 ("QFuture:
+// continuations can be executed twice").
+//
+// Why a cancelled future carries an exception: Qt leaves a cancelled
+// QFuture<T> with no result, and QFuture::result() then reads past the end
+// of its result store (a crash, not an error). QCoro's co_await calls
+// result() on it (qcoro/qcoro#288, open in QCoro 0.8 and 0.12). With a
+// CancelledError in the future, result(), waitForFinished() and co_await
+// throw it, then() passes it on to onFailed(), as asyncio's await of a
+// cancelled task raises CancelledError. Qt's reportException() refuses a
+// future that is already cancelled, and the user's cancel() comes first, so
+// the exception is put in through QFutureInterfaceBasePrivate, the way
+// reportException() itself stores one (hasException, then data.setException()
+// under m_mutex). Only a future with no result gets it: a result reported
+// before the cancel stays readable, and the result store would need its type
+// to be cleared.
 //
 // Qt 6.4's QFutureInterface<T>::reportFinished() is QFutureInterfaceBase::
 // reportFinished() (Finished set under m_mutex) followed by runContinuation()
@@ -27,11 +42,14 @@
 // Futures that QtOffload does not finish (QtConcurrent's, a QPromise's) keep
 // the race on these versions; whenFinished() is race-free for any QFuture.
 
+#include <QtOffload/errors.h>
 #include <QtOffload/impl/finishfuture.h>
 
 #include "tsan_p.h"
 
 #include <QtCore/QFutureInterface>
+#include <QtCore/QPromise>
+#include <QtCore/private/qfutureinterface_p.h>
 
 #include <functional>
 #include <utility>
@@ -41,10 +59,6 @@
 // are not confirmed for a particular patch release.
 #define QTOFFLOAD_QTBUG_118032 1
 #endif
-
-#if defined(QTOFFLOAD_QTBUG_118032)
-#include <QtCore/QPromise>
-#include <QtCore/private/qfutureinterface_p.h>
 
 namespace QtOffload::detail {
 struct FutureInternalsTag;
@@ -65,18 +79,38 @@ public:
     static QFutureInterfaceBasePrivate *privateOf(const QFutureInterfaceBase &future) noexcept { return future.d; }
 };
 QT_END_NAMESPACE
-#endif
 
 namespace QtOffload::detail {
+
+namespace {
+using Internals = QPromise<FutureInternalsTag>;
+
+void carryCancellation(QFutureInterfaceBasePrivate *d, const QFutureInterfaceBase &future) noexcept
+{
+    QMutexLocker lock(&d->m_mutex);
+    if (!future.isCanceled() || future.isFinished() || d->hasException || d->data.m_results.count() != 0
+        || d->data.m_results.hasNextResult())
+        return;
+    std::exception_ptr error;
+    try {
+        error = std::make_exception_ptr(CancelledError("QtOffload: the job was cancelled, so it has no result"));
+    } catch (...) {
+        return; // no memory for the error: the future stays cancelled, as Qt leaves it
+    }
+    announceHandOver(error);
+    d->hasException = true;
+    d->data.setException(error);
+}
+} // namespace
 
 void finishFuture(QFutureInterfaceBase &future) noexcept
 {
     // The worker's writes (the result, the exception) happen before any read
     // through the future; Qt's mutex, uninstrumented, does not tell TSan so.
     QTOFFLOAD_HAPPENS_BEFORE(&future);
-#if defined(QTOFFLOAD_QTBUG_118032)
-    using Internals = QPromise<FutureInternalsTag>;
     QFutureInterfaceBasePrivate *const d = Internals::privateOf(future);
+    carryCancellation(d, future);
+#if defined(QTOFFLOAD_QTBUG_118032)
     QMutexLocker lock(&d->continuationMutex);
     if (future.isFinished())
         return; // finished before: its continuation, if any, has been run

@@ -16,6 +16,9 @@ void warnNotDelivered(const QFutureInterfaceBase &future) noexcept
     std::exception_ptr error;
     try {
         finished.waitForFinished(); // rethrows the job's exception
+    } catch (const CancelledError &) {
+        qWarning("QtOffload::whenFinished: the job was cancelled; its callback is not called");
+        return;
     } catch (...) {
         error = std::current_exception();
     }

@@ -166,7 +166,9 @@ void tst_Then::thenChainsCarryValuesFailuresAndCancels()
     QCOMPARE(failed.result(), -1);
     QCOMPARE(failureRuns, 1);
 
-    // Cancelled before it starts: the chain sees the cancel, and the job never runs.
+    // Cancelled before it starts: the job never runs, and the chain sees a
+    // CancelledError, which a cancelled QtOffload future carries (Qt calls
+    // onCanceled() only for a cancel without an exception).
     ThreadPool single(1);
     std::atomic<bool> release { false };
     QFuture<void> blocker = threaded(&single, [&release] {
@@ -179,10 +181,12 @@ void tst_Then::thenChainsCarryValuesFailuresAndCancels()
         return 1;
     })();
     int cancelRuns = 0;
-    QFuture<int> onCancel = queued.then([](int value) { return value; }).onCanceled([&cancelRuns] {
-        ++cancelRuns;
-        return -7;
-    });
+    QFuture<int> onCancel = queued.then([](int value) { return value; })
+                                .onCanceled([] { return -8; })
+                                .onFailed([&cancelRuns](const QtOffload::CancelledError &) {
+                                    ++cancelRuns;
+                                    return -7;
+                                });
     queued.cancel();
     release = true;
     QCOMPARE(onCancel.result(), -7);
@@ -262,7 +266,8 @@ void tst_Then::unwrapChainsRepeated()
         }
         // The inner future is a job cancelled before it started: it waits in
         // the single worker's queue, behind a held job, until the chain is
-        // whole, and then ends cancelled without running.
+        // whole, and then ends cancelled without running: the chain fails
+        // with its CancelledError.
         {
             const QFuture<void> blocker = holdSingle();
             QPromise<int> start;
@@ -275,7 +280,7 @@ void tst_Then::unwrapChainsRepeated()
                                        })
                                        .unwrap()
                                        .then([](int value) { return value; })
-                                       .onCanceled([&cancels] {
+                                       .onFailed([&cancels](const QtOffload::CancelledError &) {
                                            cancels.fetch_add(1);
                                            return -1;
                                        });

@@ -109,6 +109,27 @@ QCoro::Task<int> codeOfAwaitedFailure(QFuture<int> future)
 
 QCoro::Task<bool> awaitValue(QFuture<bool> future) { co_return co_await future; }
 
+// What co_await of a future that is cancelled while the coroutine waits gives: the value, or the error's name.
+template<typename T>
+QCoro::Task<QString> outcomeOfAwaitCancelled(QFuture<T> future, std::function<void()> afterCancel = {})
+{
+    QTimer::singleShot(0, [future, afterCancel]() mutable { // once the coroutine is suspended
+        future.cancel();
+        if (afterCancel)
+            afterCancel();
+    });
+    try {
+        if constexpr (std::is_void_v<T>) {
+            co_await future;
+            co_return QStringLiteral("returned");
+        } else {
+            co_return QString::number(co_await future);
+        }
+    } catch (const QtOffload::CancelledError &) {
+        co_return QStringLiteral("CancelledError");
+    }
+}
+
 } // namespace
 
 class tst_Threaded : public QObject
@@ -135,6 +156,9 @@ private Q_SLOTS:
     void testNonStdExceptionRethrownAsInt();
     void testCancelledBeforeStartNeverRuns();
     void testStopTokenOnPool();
+    void testAwaitingACancelledRunningJobThrowsCancelledError();
+    void testAwaitingACancelledQueuedJobThrowsCancelledError();
+    void testResultOfACancelledJobThrowsCancelledError();
     void testQThreadPool();
     void testQThreadPoolCancelledBeforeStartNeverRuns();
     void testNullPoolThrows();
@@ -408,6 +432,64 @@ void tst_Threaded::testStopTokenOnPool()
     future.cancel();
     QTRY_VERIFY_WITH_TIMEOUT(future.isFinished(), waitMs);
     QVERIFY(sawStop);
+}
+
+void tst_Threaded::testAwaitingACancelledRunningJobThrowsCancelledError()
+{
+    // QCoro reads result() of the awaited future; Qt leaves a cancelled one
+    // with none, and reading it crashed (qcoro/qcoro#288).
+    ThreadPool pool(1);
+    const auto stoppable
+        = [](QtOffload::StopToken stop) { return stop.waitFor(std::chrono::milliseconds(waitMs)) ? 1 : -1; };
+    QCOMPARE(await(outcomeOfAwaitCancelled(threaded(&pool, stoppable)())), QStringLiteral("CancelledError"));
+    const auto stoppableVoid = [](QtOffload::StopToken stop) { (void)stop.waitFor(std::chrono::milliseconds(waitMs)); };
+    QCOMPARE(await(outcomeOfAwaitCancelled(threaded(&pool, stoppableVoid)())), QStringLiteral("CancelledError"));
+    QVERIFY(pool.waitForDone(10s));
+}
+
+void tst_Threaded::testAwaitingACancelledQueuedJobThrowsCancelledError()
+{
+    JobGate gate;
+    ThreadPool pool(1);
+    const auto cleanup = qScopeGuard([&] { gate.openAll(); });
+    pool.setStarvationTimeout(QtOffload::Forever); // the awaited job stays queued behind the held one
+    (void)threaded(&pool, gate.job())();
+    QVERIFY(gate.started.tryAcquire(1, waitMs));
+    std::atomic<int> ran { 0 };
+    // The cancel comes while the job is still queued; the held job lets the worker go after it.
+    const auto letTheWorkerGo = [&gate] { gate.open.release(); };
+    QFuture<int> queued = threaded(&pool, [&ran] { return ++ran; })();
+    QCOMPARE(await(outcomeOfAwaitCancelled(queued, letTheWorkerGo)), QStringLiteral("CancelledError"));
+    (void)threaded(&pool, gate.job())();
+    QVERIFY(gate.started.tryAcquire(1, waitMs));
+    QFuture<void> queuedVoid = threaded(&pool, [&ran] { ++ran; })();
+    QCOMPARE(await(outcomeOfAwaitCancelled(queuedVoid, letTheWorkerGo)), QStringLiteral("CancelledError"));
+    QVERIFY(pool.waitForDone(10s));
+    QCOMPARE(ran.load(), 0);
+    QCOMPARE(pool.statistics().cancelled, 2);
+}
+
+void tst_Threaded::testResultOfACancelledJobThrowsCancelledError()
+{
+    JobGate gate;
+    ThreadPool pool(1);
+    const auto cleanup = qScopeGuard([&] { gate.openAll(); });
+    pool.setStarvationTimeout(QtOffload::Forever);
+    (void)threaded(&pool, gate.job())();
+    QVERIFY(gate.started.tryAcquire(1, waitMs));
+    QFuture<QString> future = threaded(&pool, [] { return QStringLiteral("never"); })();
+    future.cancel();
+    gate.open.release();
+    QVERIFY(pool.waitForDone(10s));
+    QVERIFY(future.isCanceled());
+    QCOMPARE(future.resultCount(), 0);
+    QVERIFY_THROWS_EXCEPTION(QtOffload::CancelledError, (void)future.result());
+    QVERIFY_THROWS_EXCEPTION(QtOffload::CancelledError, future.waitForFinished());
+    // A result reported before the cancel stays readable.
+    QFuture<int> done = threaded(&pool, [] { return 5; })();
+    QCOMPARE(done.result(), 5);
+    done.cancel();
+    QCOMPARE(done.result(), 5);
 }
 
 void tst_Threaded::testQThreadPool()

@@ -283,7 +283,7 @@ QString poolDestroyedWithWorkQueued()
         return QStringLiteral("the first job never started");
     auto job = QtOffload::threaded(pool.get(), [&ran] { return ++ran; });
     QList<QFuture<int>> queued = { job(), job(), job() };
-    queued.last().onCanceled([&lastCancelled] {
+    queued.last().onFailed([&lastCancelled](const QtOffload::CancelledError &) {
         lastCancelled.release();
         return 0;
     });

@@ -11,7 +11,10 @@ namespace QtOffload::detail {
 
 /*!
   Reports \a future finished and runs its continuation exactly once, even
-  while another thread attaches one with QFuture::then(). Every future
+  while another thread attaches one with QFuture::then(). A cancelled
+  future with no result gets a CancelledError first, so that result(),
+  waitForFinished() and co_await throw it instead of reading a result that
+  does not exist (see src/finishfuture.cpp). Every future
   QtOffload hands out is finished through it: Qt 6.4's own reportFinished()
   can run a continuation twice (QTBUG-118032, see src/finishfuture.cpp).
   A second call does nothing.
