@@ -3,6 +3,8 @@
 
 #include <QtCore/QDebug>
 
+#include <utility>
+
 namespace QtOffload {
 
 ChunkListModel::ChunkListModel(QObject *parent)
@@ -10,7 +12,7 @@ ChunkListModel::ChunkListModel(QObject *parent)
 {
 }
 
-ChunkListModel::~ChunkListModel() = default;
+ChunkListModel::~ChunkListModel() { releaseGenerator(); }
 
 QtGenerator *ChunkListModel::generator() const { return m_generator; }
 
@@ -18,10 +20,47 @@ void ChunkListModel::setGenerator(QtGenerator *generator)
 {
     if (generator == m_generator)
         return;
-    disconnect(m_connection);
+    releaseGenerator();
     m_generator = generator;
-    if (generator)
-        m_connection = connect(generator, &QtGenerator::chunkReady, this, &ChunkListModel::append);
+    if (generator) {
+        if (!generator->parent() && generator->thread() == thread()) {
+            generator->setParent(this); // the QML engine never collects an object that has a parent
+            m_ownsGenerator = true;
+        }
+        m_chunkConnection = connect(generator, &QtGenerator::chunkReady, this, &ChunkListModel::append);
+        m_destroyedConnection = connect(generator, &QObject::destroyed, this, &ChunkListModel::generatorDestroyed);
+        m_finishedConnection = connect(generator, &QtGenerator::finished, this, [this] { m_generatorDone = true; });
+        m_generatorDone = generator->isDone();
+    }
+    Q_EMIT generatorChanged();
+}
+
+void ChunkListModel::disconnectGenerator()
+{
+    disconnect(m_chunkConnection);
+    disconnect(m_destroyedConnection);
+    disconnect(m_finishedConnection);
+}
+
+void ChunkListModel::releaseGenerator()
+{
+    disconnectGenerator();
+    if (std::exchange(m_ownsGenerator, false) && m_generator)
+        m_generator->deleteLater(); // maybe from inside its own chunkReady
+    m_generator.clear();
+}
+
+void ChunkListModel::generatorDestroyed()
+{
+    // QPointer is already null here, and the generator is half destroyed: only what it said before counts.
+    disconnectGenerator();
+    m_ownsGenerator = false;
+    if (!m_generatorDone)
+        qWarning("QtOffload::ChunkListModel: its generator was destroyed before its stream ended, after %d rows; "
+                 "the model appends no more. Keep the generator alive: give it a parent, or hand it over without "
+                 "one so that the model owns it",
+                 count());
+    m_generator.clear();
     Q_EMIT generatorChanged();
 }
 

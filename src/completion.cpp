@@ -84,7 +84,7 @@ void Completion::wait(const WaitTarget &target, std::chrono::milliseconds timeou
         const bool watching = m_watching;
         const QFuture<void> watched = m_watched;
         lock.unlock();
-        const bool cancelled = watching && isCancelledWithoutError(watched);
+        const bool cancelled = watching && isCancellation(watched);
         const bool threadGone = target.thread && target.thread->isFinished();
         const bool loopGone = target.mainEventLoop && mainEventLoopClosed();
         lock.lock();
@@ -123,14 +123,14 @@ void Completion::waitInEventLoop()
     }
     QObject::connect(&cancelProbe, &QTimer::timeout, &loop, [this, &loop] {
         std::lock_guard lock(m_mutex);
-        if (m_watching && isCancelledWithoutError(m_watched))
+        if (m_watching && isCancellation(m_watched))
             loop.quit();
     });
     cancelProbe.start(10);
     for (;;) {
         loop.exec();
         std::lock_guard lock(m_mutex);
-        const bool cancelled = m_watching && m_status == Status::Pending && isCancelledWithoutError(m_watched);
+        const bool cancelled = m_watching && m_status == Status::Pending && isCancellation(m_watched);
         if (cancelled)
             m_status = Status::Cancelled;
         if (m_status != Status::Pending) {

@@ -109,7 +109,7 @@ void QtJob::end()
     d->progressWatcher.disconnect(this);
     refreshProgress(); // the last value, whether or not Qt passed it on to the watcher
     Status status = Status::Succeeded;
-    if (detail::isCancelledWithoutError(d->future)) {
+    if (detail::isCancellation(d->future)) {
         status = Status::Cancelled;
     } else {
         try {

@@ -19,6 +19,15 @@ namespace QtOffload {
   Chunks arrive through chunkReady, in delivery-lane turns, so the chunk
   type must be one a QVariant can carry. Setting another generator (or
   none) keeps the rows already there; clear() removes them.
+
+  Ownership: a generator that has no parent when it is set (what a
+  Q_INVOKABLE returns with `release()`, which the QML engine would own and
+  its garbage collector delete, since a C++ property is no script
+  reference) becomes the model's child. The model then keeps it for as long
+  as it uses it and destroys it, closing its stream, when the model is
+  destroyed or given another generator. A generator with a parent keeps its
+  owner. If the generator is destroyed before its stream ended, the model
+  says so with a warning instead of stopping silently.
 */
 class QTOFFLOAD_EXPORT ChunkListModel : public QAbstractListModel
 {
@@ -41,7 +50,10 @@ public:
 
     //! The generator whose chunks are appended, or null.
     QtGenerator *generator() const;
-    //! Starts appending \a generator's chunks (it is not owned). Null: stop appending.
+    /*!
+      Starts appending \a generator's chunks; a parentless one becomes the
+      model's (see above). Null: stop appending.
+    */
     void setGenerator(QtGenerator *generator);
 
     //! The most rows kept (DefaultMaximumRows at first).
@@ -76,9 +88,17 @@ Q_SIGNALS:
 private:
     void append(const QVariant &chunk);
     void trim();
+    void disconnectGenerator();
+    //! Stops following the generator, and destroys it if the model owns it.
+    void releaseGenerator();
+    void generatorDestroyed();
 
     QPointer<QtGenerator> m_generator;
-    QMetaObject::Connection m_connection;
+    QMetaObject::Connection m_chunkConnection;
+    QMetaObject::Connection m_destroyedConnection;
+    QMetaObject::Connection m_finishedConnection;
+    bool m_ownsGenerator = false;
+    bool m_generatorDone = false;
     int m_maximumRows = DefaultMaximumRows;
     std::deque<QVariant> m_rows;
 };

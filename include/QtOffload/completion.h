@@ -6,6 +6,7 @@
 // (invokeBlocking) or in a nested event loop (Entrypoint::run). Futures and
 // QCoro tasks are observed into one, so both callers treat them alike.
 
+#include <QtOffload/errors.h>
 #include <QtOffload/impl/futurewatch.h>
 #include <QtOffload/job.h>
 
@@ -25,10 +26,25 @@ class QThread;
 
 namespace QtOffload::detail {
 
-//! Qt 6 marks a future that failed with an exception as cancelled too; this tells a real cancel.
-inline bool isCancelledWithoutError(const QFuture<void> &future)
+/*!
+  Qt 6 marks a future that failed with an exception as cancelled too; this
+  tells a real cancel: no exception, or the CancelledError that a cancelled
+  QtOffload future carries once it finished.
+*/
+inline bool isCancellation(const QFuture<void> &future)
 {
-    return future.isCanceled() && !QFutureInterfaceBase::get(future).hasException();
+    if (!future.isCanceled())
+        return false;
+    QFutureInterfaceBase state = QFutureInterfaceBase::get(future); // shares the future's state
+    if (!state.hasException())
+        return true;
+    try {
+        std::rethrow_exception(state.exceptionStore().exception());
+    } catch (const CancelledError &) {
+        return true;
+    } catch (...) {
+        return false;
+    }
 }
 
 class QTOFFLOAD_EXPORT Completion

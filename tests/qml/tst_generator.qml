@@ -78,4 +78,27 @@ TestCase {
         verify(message.indexOf("the producer failed") >= 0, message)
         compare(chunks, 1)
     }
+
+    ChunkListModel { id: collectedModel; maximumRows: 10000 }
+    SignalSpy { id: modelGeneratorSpy; target: collectedModel; signalName: "generatorChanged" }
+
+    function test_garbageCollectionKeepsTheModelsGenerator() {
+        // A C++ property is no script reference: the model must own what it was handed.
+        collectedModel.clear()
+        collectedModel.generator = generators.unowned(2000)
+        modelGeneratorSpy.clear()
+        for (let i = 0; i < 50 && collectedModel.count < 2000; ++i) {
+            generators.collectGarbage()
+            wait(1)
+        }
+        generators.collectGarbage()
+        tryCompare(collectedModel, "count", 2000, 20000)
+        verify(collectedModel.generator !== null, "the generator was collected")
+        tryCompare(collectedModel.generator, "done", true, 10000)
+        compare(collectedModel.generator.endReason, QtGenerator.Completed)
+        compare(modelGeneratorSpy.count, 0)
+        for (let row = 0; row < 2000; row += 499)
+            compare(collectedModel.data(collectedModel.index(row, 0), ChunkListModel.ChunkRole), row)
+        collectedModel.generator = null // the model destroys what it owned
+    }
 }

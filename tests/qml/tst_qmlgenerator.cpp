@@ -39,6 +39,27 @@ public:
             2)());
     }
 
+    /*!
+      Yields 0 .. count - 1, handed over the README's way: released with no
+      parent, so the QML engine owns it until a ChunkListModel adopts it.
+    */
+    Q_INVOKABLE QtOffload::QtGenerator *unowned(int count)
+    {
+        return QtOffload::threadedIterable(
+                   [](QtOffload::Sink<int> &out, int total) {
+                       for (int i = 0; i < total && out.yield(i); ++i) { }
+                   },
+                   16)(count)
+            .release();
+    }
+
+    //! Runs the garbage collector and the deletions it leaves for the event loop.
+    Q_INVOKABLE void collectGarbage()
+    {
+        qmlEngine(this)->collectGarbage();
+        QCoreApplication::sendPostedEvents(nullptr, QEvent::DeferredDelete);
+    }
+
     //! Yields one chunk, then throws.
     Q_INVOKABLE QtOffload::QtGenerator *failing()
     {
@@ -119,7 +140,9 @@ public Q_SLOTS:
     // No registration call: `import QtOffload` finds the module's plugin on the import path.
     void qmlEngineAvailable(QQmlEngine *engine)
     {
-        engine->rootContext()->setContextProperty(QStringLiteral("generators"), new GeneratorFactory(engine));
+        auto *factory = new GeneratorFactory(engine);
+        QQmlEngine::setContextForObject(factory, engine->rootContext()); // qmlEngine(factory) finds the engine
+        engine->rootContext()->setContextProperty(QStringLiteral("generators"), factory);
     }
 };
 
