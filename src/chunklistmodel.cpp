@@ -1,11 +1,26 @@
 // SPDX-License-Identifier: MIT
 #include <QtOffload/chunklistmodel.h>
 
+#include "scriptownership_p.h"
+
 #include <QtCore/QDebug>
 
+#include <atomic>
 #include <utility>
 
 namespace QtOffload {
+
+namespace {
+std::atomic<detail::ClaimFromScriptEngine> s_claimFromScriptEngine { nullptr };
+} // namespace
+
+void detail::setScriptOwnershipClaim(ClaimFromScriptEngine claim) noexcept { s_claimFromScriptEngine.store(claim); }
+
+bool detail::claimFromScriptEngine(QObject *object)
+{
+    const ClaimFromScriptEngine claim = s_claimFromScriptEngine.load();
+    return claim && claim(object);
+}
 
 ChunkListModel::ChunkListModel(QObject *parent)
     : QAbstractListModel(parent)
@@ -23,8 +38,8 @@ void ChunkListModel::setGenerator(QtGenerator *generator)
     releaseGenerator();
     m_generator = generator;
     if (generator) {
-        if (!generator->parent() && generator->thread() == thread()) {
-            generator->setParent(this); // the QML engine never collects an object that has a parent
+        if (!generator->parent() && generator->thread() == thread() && detail::claimFromScriptEngine(generator)) {
+            generator->setParent(this);
             m_ownsGenerator = true;
         }
         m_chunkConnection = connect(generator, &QtGenerator::chunkReady, this, &ChunkListModel::append);

@@ -20,13 +20,13 @@ namespace QtOffload {
   type must be one a QVariant can carry. Setting another generator (or
   none) keeps the rows already there; clear() removes them.
 
-  Ownership: a generator that has no parent when it is set (what a
-  Q_INVOKABLE returns with `release()`, which the QML engine would own and
-  its garbage collector delete, since a C++ property is no script
-  reference) becomes the model's child. The model then keeps it for as long
-  as it uses it and destroys it, closing its stream, when the model is
-  destroyed or given another generator. A generator with a parent keeps its
-  owner. If the generator is destroyed before its stream ended, the model
+  Ownership: a generator that the QML engine owns when it is set (what a
+  Q_INVOKABLE returns with `release()` and no parent, which the garbage
+  collector would delete, since a C++ property is no script reference)
+  becomes the model's child. The model then keeps it for as long as it uses
+  it and destroys it, closing its stream, when the model is destroyed or
+  given another generator. Any other generator keeps its owner (its parent,
+  or the C++ code that holds it). If the generator is destroyed before its stream ended, the model
   says so with a warning instead of stopping silently.
 */
 class QTOFFLOAD_EXPORT ChunkListModel : public QAbstractListModel
@@ -51,8 +51,8 @@ public:
     //! The generator whose chunks are appended, or null.
     QtGenerator *generator() const;
     /*!
-      Starts appending \a generator's chunks; a parentless one becomes the
-      model's (see above). Null: stop appending.
+      Starts appending \a generator's chunks; one the QML engine owns
+      becomes the model's (see above). Null: stop appending.
     */
     void setGenerator(QtGenerator *generator);
 
