@@ -430,6 +430,10 @@ void LaneClient::scheduleDeliveryIn(std::chrono::milliseconds delay) { m_lane->s
 
 quint64 LaneClient::currentTurn() const { return m_lane->turnSerial; }
 
+void LaneClient::leaveLane() { m_lane->remove(this); }
+
+void LaneClient::joinLane(QThread *thread) { m_lane = laneFor(thread); }
+
 } // namespace QtOffload::detail
 
 namespace QtOffload {

@@ -2,6 +2,7 @@
 #include <QtOffload/executor.h>
 #include <QtOffload/threadpool.h>
 
+#include "jobthread_p.h"
 #include "separatethread_p.h"
 #include "tsan_p.h"
 
@@ -23,6 +24,7 @@ public:
     void run() override
     {
         QTOFFLOAD_HAPPENS_AFTER(this);
+        const detail::RunningJobScope running;
         m_job->run();
     }
 

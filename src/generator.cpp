@@ -17,11 +17,14 @@
 #include <QtOffload/generator.h>
 #include <QtOffload/impl/finishfuture.h>
 
+#include "jobthread_p.h"
 #include "lifecycle_p.h"
 #include "progressfraction_p.h"
 #include "spin_p.h"
+#include "tsan_p.h"
 
 #include <QtCore/QCoreApplication>
+#include <QtCore/QEvent>
 #include <QtCore/QMetaMethod>
 #include <QtCore/QThread>
 
@@ -158,6 +161,13 @@ void ChunkBufferBase::setConsumer(LaneClient *consumer)
 {
     std::lock_guard lock(m_mutex);
     m_consumer = consumer;
+}
+
+void ChunkBufferBase::scheduleConsumer()
+{
+    std::lock_guard lock(m_mutex);
+    if (m_consumer)
+        m_consumer->scheduleDelivery();
 }
 
 // deliver: the typed buffer's take() moves the chunks out, on the owner thread
@@ -359,7 +369,19 @@ public:
     detail::ChunkBufferBase::Progress progress;
     quint64 progressTurn = 0; // the lane turn that delivered progress last
     quint64 progressDeferredTurn = 0; // the turn that asked for the next one for a newer report
+    QMetaObject::Connection ownerFinished; // closes the stream if the owner thread ends first
+    bool changingLane = false; // between the ThreadChange event and the first event in the new thread
+    // Made inside a job and not moved yet: its thread runs no event loop. Read by consumers on any thread.
+    std::atomic<bool> stranded { false };
 };
+
+namespace {
+QEvent::Type joinLaneEventType()
+{
+    static const auto type = QEvent::Type(QEvent::registerEventType());
+    return type;
+}
+} // namespace
 
 QtGenerator::QtGenerator(std::shared_ptr<detail::ChunkBufferBase> buffer, Executor executor, detail::JobPtr producer,
                          const std::type_info *unsendableChunkType, QObject *parent)
@@ -373,13 +395,22 @@ QtGenerator::QtGenerator(std::shared_ptr<detail::ChunkBufferBase> buffer, Execut
     d->producer = std::move(producer);
     d->unsendableChunkType = unsendableChunkType;
     d->buffer->setConsumer(this);
+    d->stranded.store(detail::currentThreadRunsAJob());
     detail::registerGenerator(d->buffer);
+    watchOwnerThread();
+    d->buffer->scheduleConsumer(); // the first turn: start if a consumer connected by then
+}
+
+void QtGenerator::watchOwnerThread()
+{
+    Q_D(QtGenerator);
     // A generator's owner thread may end before anyone destroys the
     // generator; its producer must not stay blocked on a full buffer.
+    disconnect(d->ownerFinished);
     const QCoreApplication *app = QCoreApplication::instance();
     if (QThread *owner = thread(); owner && (!app || owner != app->thread())) {
         std::weak_ptr<detail::ChunkBufferBase> weak = d->buffer;
-        connect(
+        d->ownerFinished = connect(
             owner, &QThread::finished, this,
             [weak] {
                 if (auto buffer = weak.lock())
@@ -387,7 +418,68 @@ QtGenerator::QtGenerator(std::shared_ptr<detail::ChunkBufferBase> buffer, Execut
             },
             Qt::DirectConnection);
     }
-    scheduleDelivery(); // the first turn: start if a consumer connected by then
+}
+
+bool QtGenerator::event(QEvent *event)
+{
+    Q_D(QtGenerator);
+    if (event->type() == QEvent::ThreadChange) {
+        // Sent in the old thread just before the move, which has not told
+        // us the new thread yet. The generator leaves its lane now (a turn
+        // there that is delivering it stops), and nothing schedules it until
+        // an event posted to itself, which Qt moves along with it, joins the
+        // new thread's lane there. Meanwhile the producer's wakes go nowhere
+        // and are made up for by the first turn in the new thread.
+        d->buffer->setConsumer(nullptr);
+        leaveLane();
+        d->stranded.store(false);
+        if (!d->changingLane) {
+            d->changingLane = true;
+            QTOFFLOAD_HAPPENS_BEFORE(
+                d); // what this thread wrote, for the new one: Qt's posted events hide it from TSan
+            QCoreApplication::postEvent(this, new QEvent(joinLaneEventType()), Qt::HighEventPriority);
+        }
+    } else if (event->type() == joinLaneEventType()) {
+        QTOFFLOAD_HAPPENS_AFTER(d);
+        if (d->changingLane) {
+            d->changingLane = false;
+            joinLane(QThread::currentThread());
+            watchOwnerThread();
+            d->buffer->setConsumer(this);
+            d->buffer->scheduleConsumer();
+        }
+        return true;
+    }
+    return QObject::event(event);
+}
+
+bool QtGenerator::acceptsConsumerCall(const char *call)
+{
+    if (reportStranded())
+        return false;
+    if (QThread::currentThread() != thread()) {
+        throw std::logic_error(std::string("QtOffload: ") + call + " called in thread \""
+                               + QThread::currentThread()->objectName().toStdString()
+                               + "\" on a generator that lives in thread \"" + thread()->objectName().toStdString()
+                               + "\"; use a generator in the thread it lives in, or moveToThread() it there first");
+    }
+    return true;
+}
+
+bool QtGenerator::reportStranded()
+{
+    Q_D(QtGenerator);
+    if (!d->stranded.load() || !d->stranded.exchange(false))
+        return false;
+    const QString message
+        = QStringLiteral("QtOffload: the generator lives in thread \"%1\", which runs a job and no event loop, so it "
+                         "could never deliver: it was made inside a job. moveToThread() it to the consuming thread "
+                         "before its first consumer, or make it there. The generator is closed.")
+              .arg(thread()->objectName());
+    qWarning("%s", qPrintable(message));
+    d->buffer->close();
+    Q_EMIT errorOccurred(message);
+    return true;
 }
 
 QtGenerator::~QtGenerator()
@@ -419,7 +511,7 @@ void QtGenerator::setPaused(bool paused)
     d->paused = paused;
     d->buffer->setPaused(paused);
     if (!paused)
-        scheduleDelivery(); // what was held back goes out from the next turn
+        d->buffer->scheduleConsumer(); // what was held back goes out from the next turn
     Q_EMIT pausedChanged(paused);
 }
 
@@ -467,15 +559,15 @@ QFuture<void> QtGenerator::close()
     if (d->phase != QtGeneratorPrivate::Phase::Done)
         d->phase = QtGeneratorPrivate::Phase::Closing;
     // finished() comes from a lane turn once the producer stopped, never from inside close().
-    scheduleDelivery();
+    d->buffer->scheduleConsumer();
     return d->closeFuture;
 }
 
 void QtGenerator::connectNotify(const QMetaMethod &signal)
 {
     // Maybe from another thread: only the thread-safe part here, the rest in a turn.
-    if (signal == QMetaMethod::fromSignal(&QtGenerator::chunkReady))
-        scheduleDelivery();
+    if (signal == QMetaMethod::fromSignal(&QtGenerator::chunkReady) && !reportStranded())
+        d_func()->buffer->scheduleConsumer();
     QObject::connectNotify(signal);
 }
 
@@ -499,7 +591,7 @@ void QtGenerator::setHandlerReceiver(QObject *receiver)
     Q_D(QtGenerator);
     d->handler = receiver ? QtGeneratorPrivate::Handler::Bound : QtGeneratorPrivate::Handler::Unbound;
     d->handlerReceiver = receiver;
-    scheduleDelivery();
+    d->buffer->scheduleConsumer();
 }
 
 void QtGenerator::setNextWaiting(bool waiting)

@@ -4,6 +4,7 @@
 // returns. Its threads are kept here until they have finished, so that a
 // shutdown can ask them to stop and wait for them.
 
+#include "jobthread_p.h"
 #include "lifecycle_p.h"
 #include "separatethread_p.h"
 
@@ -52,7 +53,10 @@ public:
         entry.name = prefix + QStringLiteral(" #") + QString::number(++separateCounter);
         SeparateThread *raw = &entry;
         entry.thread.reset(QThread::create([this, raw] {
-            raw->job->run();
+            {
+                const RunningJobScope running;
+                raw->job->run();
+            }
             std::lock_guard lock(mutex);
             raw->finished = true;
             separateCv.notify_all();

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <QtOffload/threadpool.h>
 
+#include "jobthread_p.h"
 #include "lifecycle_p.h"
 #include "spin_p.h"
 
@@ -179,6 +180,7 @@ bool detail::currentPoolIsStopping() noexcept
 void ThreadPoolPrivate::workerLoop()
 {
     t_poolStopping = &stopping;
+    const detail::RunningJobScope running; // between jobs it runs no event loop either
     // Busy time is taken per stretch of back-to-back jobs, not per job: on a
     // virtual machine a clock read can cost as much as a trivial job.
     std::optional<Clock::time_point> busySince;

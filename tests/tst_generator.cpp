@@ -267,6 +267,88 @@ private:
     ThreadPool m_pool { 4, QStringLiteral("generators") };
 
 private Q_SLOTS:
+    void testAGeneratorMadeInAJobAndMovedDelivers()
+    {
+        // Made inside a pool job, moved to this thread, handed back: it joins this thread's lane.
+        ThreadPool pool(1);
+        QThread *consumer = QThread::currentThread();
+        const auto make = [consumer](int n) {
+            TypedGenerator<int> *made = threadedIterable([](int count) { return sequence(count); }, 4)(n).release();
+            made->moveToThread(consumer);
+            return made;
+        };
+        std::unique_ptr<TypedGenerator<int>> pushed(threaded(&pool, make)(50).result());
+        QList<int> received;
+        pushed->onChunk(this, [&received](int chunk) { received << chunk; });
+        QTRY_VERIFY_WITH_TIMEOUT(pushed->isDone(), waitMs);
+        QCOMPARE(received, sequence(50));
+        QCOMPARE(pushed->endReason(), QtGenerator::EndReason::Completed);
+
+        std::unique_ptr<TypedGenerator<int>> pulled(threaded(&pool, make)(30).result());
+        QCOMPARE(pull(pulled.get()), sequence(30));
+    }
+
+    void testAGeneratorStrandedInAJobSaysSo()
+    {
+        // Made inside a job and not moved: its thread runs no event loop. The first consumer hears why.
+        ThreadPool pool(1, QStringLiteral("strand"));
+        const auto make
+            = [](int n) { return threadedIterable([](int count) { return sequence(count); })(n).release(); };
+        std::unique_ptr<TypedGenerator<int>> generator(threaded(&pool, make)(5).result());
+        QStringList errors;
+        connect(generator.get(), &QtGenerator::errorOccurred, this, [&errors](const QString &m) { errors << m; });
+        QTest::ignoreMessage(
+            QtWarningMsg,
+            QRegularExpression(QStringLiteral("lives in thread \"QtOffload pool strand #1\", which runs a "
+                                              "job and no event loop")));
+        int chunks = 0;
+        generator->onChunk(this, [&chunks](int) { ++chunks; });
+        QCOMPARE(errors.size(), 1);
+        QVERIFY(errors.first().contains(QLatin1String("moveToThread()")));
+        // A later consumer is refused too: next() throws instead of waiting for ever.
+        QVERIFY_THROWS_EXCEPTION(std::logic_error, next(generator.get()));
+        QCOMPARE(chunks, 0);
+        QVERIFY(generator->close().isFinished()); // it never started
+    }
+
+    void testAGeneratorMovedMidStreamGoesOnInItsNewThread()
+    {
+        QThread worker;
+        worker.setObjectName(QStringLiteral("moved-to"));
+        worker.start();
+        const auto stop = qScopeGuard([&worker] {
+            worker.quit();
+            worker.wait();
+        });
+        QThread *main = QThread::currentThread();
+        auto generator = threadedIterable([](int count) { return sequence(count); }, 2)(40);
+        std::mutex mutex;
+        QList<int> received;
+        QList<QThread *> threads;
+        Gate done;
+        TypedGenerator<int> *raw = generator.get();
+        generator->onChunk(nullptr, [&, raw](int chunk) {
+            {
+                std::lock_guard lock(mutex);
+                received << chunk;
+                threads << QThread::currentThread();
+            }
+            if (chunk == 9)
+                raw->moveToThread(&worker); // from inside its own delivery
+        });
+        // Emitted in the new thread, which moves it back, so it is destroyed where it lives.
+        connect(raw, &QtGenerator::finished, raw, [raw, main, &done] {
+            raw->moveToThread(main);
+            done.release();
+        });
+        QTRY_VERIFY_WITH_TIMEOUT(done.available() == 1, waitMs); // this thread's loop delivers the first chunks
+        std::lock_guard lock(mutex);
+        QCOMPARE(received, sequence(40));
+        QCOMPARE(threads.count(main), 10);
+        QCOMPARE(threads.count(&worker), 30);
+        QCOMPARE(raw->endReason(), QtGenerator::EndReason::Completed);
+    }
+
     void init() { ThreadPool::setDefault(&m_pool); }
     void cleanup()
     {

@@ -104,9 +104,14 @@ class QtGeneratorPrivate;
   progress properties, coalesced to one progressChanged() per delivery
   turn; the last value comes before finished().
 
-  Destroying it closes it. Its deliveries go to the lane of the thread it was
-  created in: create it in the thread that consumes it, and do not
-  moveToThread() it. Usable from QML: `import QtOffload` (a C++ Q_INVOKABLE
+  Destroying it closes it. Its deliveries go to the lane of the thread it
+  lives in: the thread it was created in, or the one it was moved to with
+  moveToThread(), which may come at any time, also after chunks were
+  delivered. A generator made inside a job (on a pool worker or a separate
+  thread, which run no event loop) must be moved to its consuming thread
+  before its first consumer: otherwise its first consumer gets
+  errorOccurred() and a warning naming the thread, and next() throws
+  std::logic_error, instead of waiting for ever. Usable from QML: `import QtOffload` (a C++ Q_INVOKABLE
   hands it over; ChunkListModel feeds a ListView from it).
 */
 class QTOFFLOAD_EXPORT QtGenerator : public QObject, private detail::LaneClient
@@ -203,6 +208,8 @@ protected:
 
     //! A connection to chunkReady counts as a consumer: it schedules the start.
     void connectNotify(const QMetaMethod &signal) override;
+    //! Follows moveToThread(): deliveries go to the new thread's lane.
+    bool event(QEvent *event) override;
 
     //! The one typed step: take one chunk and hand it out. False when none was buffered. May delete this.
     virtual bool deliverChunk() = 0;
@@ -218,6 +225,13 @@ protected:
     bool hasHandler() const;
     //! From now on chunks go only to next(); \a waiting: a next() is suspended and wants the coming chunk.
     void setNextWaiting(bool waiting);
+    /*!
+      Before a consumer's first call (\a call names it): reports a generator
+      stranded on a thread that runs a job, not an event loop (warning,
+      errorOccurred(), closed) and returns false; throws std::logic_error
+      when called from a thread other than the generator's.
+    */
+    bool acceptsConsumerCall(const char *call);
     //! After a chunk was taken: keeps buffered up to date.
     void chunkTaken();
     /*!
@@ -229,6 +243,10 @@ protected:
 private:
     bool deliverOne() override;
     bool hasConsumer() const;
+    //! Closes the stream if the owner thread finishes first (a thread other than the main one).
+    void watchOwnerThread();
+    //! Warns, emits errorOccurred() and closes a generator stranded on a thread that runs a job.
+    bool reportStranded();
     void setRunning(bool running);
     void emitBufferedIfChanged();
     //! Emits progressChanged() if the producer reported since; at most once per turn unless \a final.

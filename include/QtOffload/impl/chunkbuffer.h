@@ -56,6 +56,8 @@ public:
     // --- consumer side (owner thread) ---
     //! Wakes go to \a consumer's lane (null: nowhere). Thread-safe against the producer.
     void setConsumer(LaneClient *consumer);
+    //! Asks for a turn of the consumer on its lane, if one is set. Thread: any.
+    void scheduleConsumer();
     //! The consumer pauses: the room of every chunk it handed out goes back to the producer now.
     void releaseDelivered();
     //! Stops the producer at its next yield (waking it if blocked) and drops buffered chunks. Any thread.

@@ -61,6 +61,15 @@ protected:
     //! Which turn of the lane is running (nested turns count). Thread: the lane's, from deliverOne().
     quint64 currentTurn() const;
 
+    /*!
+      For a client whose object moves to another thread: takes it off its
+      lane at once, even in the middle of its own delivery, as destruction
+      does. Until joinLane(), nothing may schedule it. Thread: the lane's.
+    */
+    void leaveLane();
+    //! After leaveLane(): the client belongs to \a thread's lane from now on. Thread: \a thread.
+    void joinLane(QThread *thread);
+
     //! Joins the lane of \a thread (created on first use).
     explicit LaneClient(QThread *thread);
     virtual ~LaneClient();
@@ -75,7 +84,7 @@ protected:
 
 private:
     friend class DeliveryLane;
-    const std::shared_ptr<DeliveryLane> m_lane;
+    std::shared_ptr<DeliveryLane> m_lane; // replaced only by joinLane(), while nothing can schedule the client
     bool m_scheduled = false; // guarded by the lane's mutex
 };
 

@@ -29,7 +29,12 @@ public:
     {
     }
 
-    bool await_ready() { return tryComplete(); }
+    bool await_ready()
+    {
+        if (!m_generator->acceptsConsumerCall("TypedGenerator::next()"))
+            throw std::logic_error("QtOffload: next() on a generator that can never deliver (see its errorOccurred())");
+        return tryComplete();
+    }
     void await_suspend(std::coroutine_handle<> handle)
     {
         if (m_generator->m_waitingNext)
@@ -148,6 +153,8 @@ template<typename T> detail::ChunkIterator<T> TypedGenerator<T>::end() noexcept 
 template<typename T> template<typename Handler> void TypedGenerator<T>::onChunk(QObject *receiver, Handler handler)
 {
     static_assert(std::is_invocable_v<Handler &, const T &>, "QtOffload: onChunk's handler must take const T &");
+    if (!acceptsConsumerCall("TypedGenerator::onChunk()"))
+        return;
     m_handler = std::move(handler);
     setHandlerReceiver(receiver);
 }
