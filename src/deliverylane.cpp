@@ -46,11 +46,13 @@ public:
     void remove(LaneClient *client);
     //! Thread: any. See LaneClient::deleteOnLane().
     void scheduleDeletion(LaneClient *client);
+    //! See LaneClient::endWithLane(). False when the lane has retired already.
+    bool endWithLane(LaneClient *client);
     //! On the lane's thread: one turn.
     void runTurn();
     //! The lane stops waking up; returns its waker, for the caller to delete in the waker's thread.
     LaneWaker *detachWaker();
-    //! As the lane retires (no turn runs): destroys the clients handed over for deletion.
+    //! As the lane retires (no turn runs): destroys the clients handed over for deletion, and those that end with it.
     void deleteHandedOver();
 
     std::atomic<qint64> budgetNs { std::chrono::nanoseconds(DefaultDeliveryBudget).count() };
@@ -77,6 +79,7 @@ private:
     std::deque<LaneClient *> m_ready;
     std::deque<LaneClient *> m_nextTurn; // waiting for the turn after the running one
     std::vector<LaneClient *> m_toDelete; // handed over by deleteOnLane(), not yet destroyed
+    std::vector<LaneClient *> m_endWithLane; // by endWithLane(): destroyed as the lane retires, if still alive
     struct Delayed
     {
         qint64 dueMs;
@@ -237,6 +240,7 @@ void DeliveryLane::remove(LaneClient *client)
         client->m_scheduled = false;
     }
     std::erase(m_toDelete, client); // it went another way first (it deleted itself in its delivery)
+    std::erase(m_endWithLane, client);
     std::erase_if(m_delayed, [client](const Delayed &delayed) { return delayed.client == client; });
     for (Turn *turn = m_turns; turn; turn = turn->outer) {
         if (turn->client == client)
@@ -269,10 +273,23 @@ std::vector<LaneClient *> DeliveryLane::takeHandedOverLocked()
     return doomed;
 }
 
+bool DeliveryLane::endWithLane(LaneClient *client)
+{
+    std::lock_guard lock(m_mutex);
+    if (!waker)
+        return false;
+    m_endWithLane.push_back(client);
+    return true;
+}
+
 void DeliveryLane::deleteHandedOver()
 {
     std::unique_lock lock(m_mutex);
-    const std::vector<LaneClient *> doomed = takeHandedOverLocked();
+    std::vector<LaneClient *> doomed = takeHandedOverLocked();
+    for (LaneClient *client : std::exchange(m_endWithLane, {})) {
+        if (std::find(doomed.begin(), doomed.end(), client) == doomed.end())
+            doomed.push_back(client);
+    }
     lock.unlock();
     for (LaneClient *client : doomed)
         delete client; // takes itself off the lane, under m_mutex
@@ -423,6 +440,12 @@ LaneClient::~LaneClient() { m_lane->remove(this); }
 void LaneClient::scheduleDelivery() { m_lane->schedule(this); }
 
 void LaneClient::deleteOnLane() { m_lane->scheduleDeletion(this); }
+
+void LaneClient::endWithLane()
+{
+    if (!m_lane->endWithLane(this))
+        delete this; // nothing will ever run on its thread again
+}
 
 void LaneClient::scheduleNextTurn() { m_lane->scheduleNextTurn(this); }
 

@@ -71,6 +71,10 @@ FutureWatch *FutureWatch::watch(const QFuture<void> &future, QObject *context, D
         QTOFFLOAD_HAPPENS_BEFORE(setUp);
         QCoreApplication::postEvent(watch, setUp);
     }
+    // If the thread ends first, neither the set-up event nor the future's
+    // callouts will be delivered there, and the watch would leak with the
+    // future it holds: the lane destroys it as it retires.
+    watch->endWithLane();
     return watch;
 }
 

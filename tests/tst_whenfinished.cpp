@@ -7,6 +7,7 @@
 #include <support/gate.h>
 
 #include <QtCore/QEventLoop>
+#include <QtCore/QPromise>
 #include <QtCore/QRegularExpression>
 #include <QtCore/QThread>
 #include <QtCore/QTimer>
@@ -38,6 +39,7 @@ private Q_SLOTS:
     void testCancelledWithResultCallbackWarns();
     void testDestroyedContextIsNotCalled();
     void testNullContextThrows();
+    void testAContextThreadThatEndsFirstFreesTheWatch();
 };
 
 void tst_WhenFinished::testDeliversResultOnContextThread()
@@ -190,6 +192,31 @@ void tst_WhenFinished::testDestroyedContextIsNotCalled()
 void tst_WhenFinished::testNullContextThrows()
 {
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, whenFinished(QFuture<void>(), nullptr, [] {}));
+}
+
+void tst_WhenFinished::testAContextThreadThatEndsFirstFreesTheWatch()
+{
+    // The context's thread ends without running its event loop again, so
+    // neither the watch's set-up nor the future's end is ever delivered
+    // there: the watch, and the callback it holds, must go with the thread.
+    Gate leave;
+    std::unique_ptr<QThread> thread(QThread::create([&leave] { leave.acquire(); }));
+    QObject context;
+    context.moveToThread(thread.get());
+    thread->start();
+    QPromise<int> promise;
+    promise.start();
+    auto held = std::make_shared<int>(1);
+    const std::weak_ptr<int> token = held;
+    bool called = false;
+    whenFinished(promise.future(), &context, [held = std::move(held), &called](int) { called = true; });
+    QVERIFY(!token.expired());
+    leave.release();
+    QVERIFY(thread->wait(waitMs));
+    QVERIFY(token.expired()); // destroyed as the thread finished, not leaked
+    promise.addResult(1);
+    promise.finish();
+    QVERIFY(!called);
 }
 
 QTEST_GUILESS_MAIN(tst_WhenFinished)

@@ -44,6 +44,16 @@ public:
     */
     void deleteOnLane();
 
+    /*!
+      The lane destroys the client as it retires if it is still alive then:
+      for a client that has nothing to do once its thread is gone, and whose
+      own way to its end (an event, a turn) would never come. Destroys it at
+      once when the lane has retired already. Thread: the one that made it,
+      right after making it; the caller must not touch the client once the
+      thread could have finished.
+    */
+    void endWithLane();
+
 protected:
     /*!
       From deliverOne(): run again in the lane's next turn, after the
