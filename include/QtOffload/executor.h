@@ -127,8 +127,14 @@ template<typename F, typename... Args> auto submitCall(const Executor &executor,
         StopToken token = stop.token();
         return submitBody(executor, bindArguments(std::forward<F>(f), std::move(token), std::forward<Args>(args)...),
                           std::move(stop));
-    } else {
+    } else if constexpr (std::is_invocable_v<std::decay_t<F> &, std::decay_t<Args> &&...>) {
         return submitBody(executor, bindArguments(std::forward<F>(f), std::forward<Args>(args)...));
+    } else {
+        static_assert(std::is_invocable_v<std::decay_t<F> &, std::decay_t<Args> &&...>,
+                      "QtOffload: the job's callable cannot be called with these arguments as a job calls it. Each "
+                      "argument is copied or moved into the job and handed to the callable as an rvalue, so a "
+                      "parameter that takes a non-const reference (T &) cannot bind: take it by value or by "
+                      "const T &, or pass std::ref(x) to share the caller's object (which must then outlive the job)");
     }
 }
 } // namespace detail
