@@ -287,11 +287,13 @@ bool ChunkBufferBase::isClosed() const
     return m_state == State::Closing || m_state == State::Closed;
 }
 
-QFuture<void> ChunkBufferBase::close()
+QFuture<void> ChunkBufferBase::close(std::exception_ptr reason)
 {
     bool neverStarted = false;
     {
         std::lock_guard lock(m_mutex);
+        if (m_state != State::Closing && m_state != State::Closed && reason)
+            m_closeReason = std::move(reason);
         switch (m_state) {
         case State::NotStarted: // it never will start now: Closing keeps producerStarting() out
             m_state = State::Closing;
@@ -328,7 +330,7 @@ ChunkBufferBase::End ChunkBufferBase::end()
     end.producerStopped = stoppedLocked();
     end.closed = closed;
     end.reached = closed || (m_state == State::Returned && bufferedCount() == 0);
-    end.error = closed ? std::exception_ptr() : m_error;
+    end.error = closed ? m_closeReason : m_error;
     return end;
 }
 
@@ -549,12 +551,14 @@ void QtGenerator::deliverProgress(bool final)
     Q_EMIT progressChanged();
 }
 
-QFuture<void> QtGenerator::close()
+QFuture<void> QtGenerator::close() { return closeBecause({}); }
+
+QFuture<void> QtGenerator::closeBecause(std::exception_ptr reason)
 {
     Q_D(QtGenerator);
     if (d->closeFuture.isValid())
         return d->closeFuture;
-    d->closeFuture = d->buffer->close();
+    d->closeFuture = d->buffer->close(std::move(reason));
     d->producer.reset();
     if (d->phase != QtGeneratorPrivate::Phase::Done)
         d->phase = QtGeneratorPrivate::Phase::Closing;
@@ -639,15 +643,11 @@ bool QtGenerator::deliverOne()
             return false;
     }
     if (d->unsendableChunkType && !d->unsendableReported && wantsChunkReady()) {
-        // Its chunks would reach nobody: say so, and stop the producer.
+        // Its chunks would reach nobody: the stream fails, and its end says why (errorOccurred(), then finished()).
         d->unsendableReported = true;
-        QPointer<QtGenerator> self(this);
-        Q_EMIT errorOccurred(
-            QStringLiteral("QtOffload: chunkReady cannot carry chunks of type %1 (a QVariant needs a "
-                           "copyable type); take them with onChunk() or next(). The generator is closed.")
-                .arg(QString::fromStdString(detail::typeName(*d->unsendableChunkType))));
-        if (self)
-            close();
+        closeBecause(std::make_exception_ptr(std::logic_error(
+            "QtOffload: chunkReady cannot carry chunks of type " + detail::typeName(*d->unsendableChunkType)
+            + " (a QVariant needs a copyable type); take them with onChunk() or next(). The generator is closed.")));
         return false;
     }
     if (d->phase == Phase::Idle) {

@@ -452,6 +452,7 @@ private Q_SLOTS:
         QVERIFY2(message.contains(QStringLiteral("unique_ptr")) && message.contains(QStringLiteral("onChunk")),
                  qPrintable(message));
         QVERIFY(received.isEmpty());
+        QCOMPARE(generator->endReason(), QtGenerator::EndReason::Failed);
         QVERIFY(generator->close().isFinished());
     }
 

@@ -85,9 +85,9 @@ class QtGeneratorPrivate;
   chunkReady() carries the chunk as a QVariant, so it needs a copyable chunk
   type. For a move-only one (std::unique_ptr<T>...) use the typed handle's
   onChunk() or next(): naming TypedGenerator<T>::chunkReady does not
-  compile, and a connection made through QtGenerator reports
-  errorOccurred() and closes the generator instead of losing its chunks
-  silently.
+  compile, and a connection made through QtGenerator fails the stream
+  (errorOccurred(), then finished() with endReason Failed) instead of
+  losing its chunks silently.
 
   The buffered property follows the buffer while chunks are pushed to
   chunkReady/onChunk; in pull mode (next()) it is refreshed at each next().
@@ -247,6 +247,8 @@ private:
     void watchOwnerThread();
     //! Warns, emits errorOccurred() and closes a generator stranded on a thread that runs a job.
     bool reportStranded();
+    //! close(), and the end is Failed with \a reason when it is set (errorOccurred() tells it).
+    QFuture<void> closeBecause(std::exception_ptr reason);
     void setRunning(bool running);
     void emitBufferedIfChanged();
     //! Emits progressChanged() if the producer reported since; at most once per turn unless \a final.

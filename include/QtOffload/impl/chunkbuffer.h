@@ -60,8 +60,12 @@ public:
     void scheduleConsumer();
     //! The consumer pauses: the room of every chunk it handed out goes back to the producer now.
     void releaseDelivered();
-    //! Stops the producer at its next yield (waking it if blocked) and drops buffered chunks. Any thread.
-    QFuture<void> close();
+    /*!
+      Stops the producer at its next yield (waking it if blocked) and drops
+      buffered chunks. A \a reason makes the end a failure with it (the
+      first close decides). Any thread.
+    */
+    QFuture<void> close(std::exception_ptr reason = {});
     //! While paused the producer blocks at its next yield; close() still wakes it.
     void setPaused(bool paused);
 
@@ -128,6 +132,7 @@ private:
     std::atomic<qsizetype> m_outstanding { 0 };
     quint64 m_takenCount = 0; // for the hand-off
     std::exception_ptr m_error;
+    std::exception_ptr m_closeReason; // what ended a stream closed for a failure (the end is Failed, not Closed)
     QFutureInterface<void> m_stopped;
     // Written by the producer under m_mutex, read by the consumer without it (buffered).
     std::atomic<quint64> m_pushedCount { 0 };
