@@ -437,8 +437,8 @@ bool QtGenerator::event(QEvent *event)
         d->stranded.store(false);
         if (!d->changingLane) {
             d->changingLane = true;
-            QTOFFLOAD_HAPPENS_BEFORE(
-                d); // what this thread wrote, for the new one: Qt's posted events hide it from TSan
+            // What this thread wrote is for the new one: Qt's posted events hide that from TSan.
+            QTOFFLOAD_HAPPENS_BEFORE(d);
             QCoreApplication::postEvent(this, new QEvent(joinLaneEventType()), Qt::HighEventPriority);
         }
     } else if (event->type() == joinLaneEventType()) {
