@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Installs the Debian bookworm packages QtOffload needs, only those missing.
+# Installs the Debian packages QtOffload needs, only those missing. The one
+# package list for every lane: bookworm on the host (scripts/test.sh,
+# scripts/demo.sh) and the trixie root, where scripts/test-trixie.sh runs this
+# same script. `install-deps.sh --list` prints the list, one package a line.
 set -euo pipefail
 packages=(
     cmake ninja-build g++ pkg-config
@@ -10,6 +13,10 @@ packages=(
     qml6-module-qtquick-controls qml6-module-qtquick-templates qml6-module-qtquick-layouts
     netcat-openbsd doxygen clang-format
 )
+if [[ ${1:-} == --list ]]; then
+    printf '%s\n' "${packages[@]}"
+    exit 0
+fi
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -10,14 +10,18 @@ total_passed=0
 total_failed=0
 
 # The code stays formatted: .clang-format over every C++ file we keep.
-echo "=== format: clang-format --dry-run -Werror"
-mapfile -t sources < <(git ls-files -- 'src/*.cpp' 'src/*.h' 'include/*.h' 'include/QtOffload/QtOffload' \
-    'tests/*.cpp' 'tests/*.h' 'examples/*.cpp' 'examples/*.h' 'bench/*.cpp' 'bench/*.h')
-if clang-format --dry-run -Werror "${sources[@]}"; then
-    total_passed=$((total_passed + 1))
-else
-    failed_configs+=("format")
-    total_failed=$((total_failed + 1))
+# QTOFFLOAD_TEST_FORMAT=0 skips it (the trixie lane: its clang-format is
+# another major version; bookworm's is the one the sources are kept to).
+if [[ ${QTOFFLOAD_TEST_FORMAT:-1} != 0 ]]; then
+    echo "=== format: clang-format --dry-run -Werror"
+    mapfile -t sources < <(git ls-files -- 'src/*.cpp' 'src/*.h' 'include/*.h' 'include/QtOffload/QtOffload' \
+        'tests/*.cpp' 'tests/*.h' 'examples/*.cpp' 'examples/*.h' 'bench/*.cpp' 'bench/*.h')
+    if clang-format --dry-run -Werror "${sources[@]}"; then
+        total_passed=$((total_passed + 1))
+    else
+        failed_configs+=("format")
+        total_failed=$((total_failed + 1))
+    fi
 fi
 for config in "${configs[@]}"; do
     echo "=== $config: configure and build"

@@ -27,7 +27,9 @@
 // finishing thread's runContinuation() finds and runs it a second time, on a
 // moved-from promise: a crash in reportStarted(). Upstream fixed it in qtbase
 // 04b5d2b94f96c73a13973f6a57cefbf07d2e850b (a continuationExecuted flag),
-// released in 6.10 and picked to 6.9, 6.8 and 6.5; Qt 6.4 never got it.
+// released in 6.10 and picked to 6.9, 6.8 and 6.5; Qt 6.4 never got it, and
+// Debian trixie's 6.8.2 (6.8.2+dfsg-9+deb13u2) has not either: its
+// setContinuation()/runContinuation() are 6.4's.
 //
 // The fix here closes the window for every future QtOffload finishes: Finished
 // is set and the stored continuation is taken in ONE critical section of
@@ -54,11 +56,7 @@
 #include <functional>
 #include <utility>
 
-#if QT_VERSION < QT_VERSION_CHECK(6, 10, 0)
-// Conservative: the fix is known to be in 6.10; the 6.5, 6.8 and 6.9 backports
-// are not confirmed for a particular patch release.
-#define QTOFFLOAD_QTBUG_118032 1
-#endif
+// QTOFFLOAD_QTBUG_118032 comes from src/CMakeLists.txt, for Qt before 6.10.
 
 namespace QtOffload::detail {
 struct FutureInternalsTag;

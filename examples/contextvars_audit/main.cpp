@@ -4,6 +4,7 @@
 // thread; a threaded generator reads the records back.
 #include <QtOffload/QtOffload>
 
+#include <QtCore/QCoreApplication>
 #include <QtCore/QDir>
 #include <QtCore/QFile>
 #include <QtCore/QRandomGenerator>

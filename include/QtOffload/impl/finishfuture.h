@@ -15,7 +15,7 @@ namespace QtOffload::detail {
   future with no result gets a CancelledError first, so that result(),
   waitForFinished() and co_await throw it instead of reading a result that
   does not exist (see src/finishfuture.cpp). Every future
-  QtOffload hands out is finished through it: Qt 6.4's own reportFinished()
+  QtOffload hands out is finished through it: Qt's own reportFinished() before 6.10 (6.4.2, 6.8.2)
   can run a continuation twice (QTBUG-118032, see src/finishfuture.cpp).
   A second call does nothing.
 */
