@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <limits>
 #include <mutex>
 #include <stdexcept>
@@ -47,7 +48,7 @@ public:
     //! Thread: any. See LaneClient::deleteOnLane().
     void scheduleDeletion(LaneClient *client);
     //! See LaneClient::endWithLane(). False when the lane has retired already.
-    bool endWithLane(LaneClient *client);
+    bool endWithLane(LaneClient *client, const std::function<void()> &underLock);
     //! On the lane's thread: one turn.
     void runTurn();
     //! The lane stops waking up; returns its waker, for the caller to delete in the waker's thread.
@@ -273,12 +274,14 @@ std::vector<LaneClient *> DeliveryLane::takeHandedOverLocked()
     return doomed;
 }
 
-bool DeliveryLane::endWithLane(LaneClient *client)
+bool DeliveryLane::endWithLane(LaneClient *client, const std::function<void()> &underLock)
 {
     std::lock_guard lock(m_mutex);
     if (!waker)
         return false;
     m_endWithLane.push_back(client);
+    if (underLock)
+        underLock(); // the client cannot finish destroying itself (remove() waits for m_mutex) until this returns
     return true;
 }
 
@@ -441,11 +444,7 @@ void LaneClient::scheduleDelivery() { m_lane->schedule(this); }
 
 void LaneClient::deleteOnLane() { m_lane->scheduleDeletion(this); }
 
-void LaneClient::endWithLane()
-{
-    if (!m_lane->endWithLane(this))
-        delete this; // nothing will ever run on its thread again
-}
+bool LaneClient::endWithLane(const std::function<void()> &underLock) { return m_lane->endWithLane(this, underLock); }
 
 void LaneClient::scheduleNextTurn() { m_lane->scheduleNextTurn(this); }
 

@@ -62,19 +62,26 @@ FutureWatch *FutureWatch::watch(const QFuture<void> &future, QObject *context, D
                 watch->report(FutureEnd::CancelledUnfinished);
         });
     }
-    if (QThread::currentThread() == thread) {
-        watch->setFuture(future);
-    } else {
-        // A QFutureWatcher is set up in its own thread; it reports there anyway.
-        // Handed over through Qt's posted events, which TSan cannot see.
-        auto *setUp = new SetUpEvent(future);
-        QTOFFLOAD_HAPPENS_BEFORE(setUp);
-        QCoreApplication::postEvent(watch, setUp);
-    }
     // If the thread ends first, neither the set-up event nor the future's
     // callouts will be delivered there, and the watch would leak with the
     // future it holds: the lane destroys it as it retires.
-    watch->endWithLane();
+    if (QThread::currentThread() == thread) {
+        watch->setFuture(future);
+        (void)watch->endWithLane(); // a retired lane here: the thread delivers nothing any more either way
+        return watch;
+    }
+    // A QFutureWatcher is set up in its own thread; it reports there anyway.
+    // Handed over through Qt's posted events, which TSan cannot see. Once
+    // posted, the watch may report and destroy itself there at any moment.
+    auto *setUp = new SetUpEvent(future);
+    QTOFFLOAD_HAPPENS_BEFORE(setUp);
+    const bool handedOver = watch->endWithLane([watch, setUp] { QCoreApplication::postEvent(watch, setUp); });
+    if (!handedOver) {
+        // Its thread has finished: nothing will ever be delivered there.
+        delete setUp;
+        delete watch;
+        return nullptr;
+    }
     return watch;
 }
 

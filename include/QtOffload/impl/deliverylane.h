@@ -6,6 +6,7 @@
 #include <QtOffload/deliverylane.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 
 class QThread;
@@ -47,12 +48,13 @@ public:
     /*!
       The lane destroys the client as it retires if it is still alive then:
       for a client that has nothing to do once its thread is gone, and whose
-      own way to its end (an event, a turn) would never come. Destroys it at
-      once when the lane has retired already. Thread: the one that made it,
-      right after making it; the caller must not touch the client once the
-      thread could have finished.
+      own way to its end (an event, a turn) would never come. \a underLock
+      runs while the lane holds the client: a client that hands itself to
+      its thread there (posts its set-up) may destroy itself in that thread
+      at once, so the caller must touch it only inside \a underLock. Returns
+      false, doing nothing, when the lane has retired already. Thread: any.
     */
-    void endWithLane();
+    bool endWithLane(const std::function<void()> &underLock = {});
 
 protected:
     /*!

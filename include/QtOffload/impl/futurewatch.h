@@ -42,9 +42,10 @@ public:
       when \a context is null. Thread: any. With \a reportUnfinishedCancel, a
       cancel reports CancelledUnfinished at once instead of waiting for a
       finish that may never come. If the receiving thread ends first, the
-      watch is destroyed with its lane, without reporting. The pointer
-      returned is for a caller on the receiving thread: elsewhere the watch
-      may be gone by the time it returns.
+      watch is destroyed with its lane, without reporting (null is returned
+      when it has finished already). The pointer returned is for a caller on
+      the receiving thread: elsewhere the watch may be gone by the time it
+      returns.
     */
     static FutureWatch *watch(const QFuture<void> &future, QObject *context, Delivery delivery,
                               bool reportUnfinishedCancel, Handler handler);
