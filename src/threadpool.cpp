@@ -37,7 +37,8 @@ public:
     void startWorker();
     void spinForWork() const;
     bool claimIdleWorker();
-    void leaveSpinning();
+    //! One spinner off the count, if any is on it.
+    bool takeSpinner();
     void recordLocked(detail::JobOutcome outcome);
     void takeSubmittedLocked();
     void wakeMonitorIfIdle();
@@ -199,7 +200,7 @@ void ThreadPoolPrivate::workerLoop()
             spinning.fetch_add(1);
             lock.unlock();
             spinForWork();
-            leaveSpinning();
+            (void)takeSpinner(); // unless a claim took this spinner off already
             lockQuickly(lock);
             takeSubmittedLocked();
             if (queue.empty()) {
@@ -309,11 +310,8 @@ void ThreadPoolPrivate::submit(detail::JobPtr job)
 
 bool ThreadPoolPrivate::claimIdleWorker()
 {
-    int spinners = spinning.load();
-    while (spinners > 0) {
-        if (spinning.compare_exchange_weak(spinners, spinners - 1))
-            return true; // it polls the list: no wake-up needed
-    }
+    if (takeSpinner())
+        return true; // it polls the list: no wake-up needed
     if (sleeping.load() == 0)
         return false;
     {
@@ -327,10 +325,14 @@ bool ThreadPoolPrivate::claimIdleWorker()
     return true;
 }
 
-void ThreadPoolPrivate::leaveSpinning()
+bool ThreadPoolPrivate::takeSpinner()
 {
     int spinners = spinning.load();
-    while (spinners > 0 && !spinning.compare_exchange_weak(spinners, spinners - 1)) { }
+    while (spinners > 0) {
+        if (spinning.compare_exchange_weak(spinners, spinners - 1))
+            return true;
+    }
+    return false;
 }
 
 void ThreadPoolPrivate::wakeMonitorIfIdle()
