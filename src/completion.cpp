@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-#include <QtOffload/completion.h>
+#include <QtOffload/impl/completion.h>
 
-#include "lifecycle_p.h"
+#include "appexit_p.h"
 #include "tsan_p.h"
 
 #include <QtCore/QEventLoop>

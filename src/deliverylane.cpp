@@ -9,7 +9,7 @@
 
 #include <QtOffload/impl/deliverylane.h>
 
-#include "lifecycle_p.h"
+#include "appexit_p.h"
 #include "tsan_p.h"
 
 #include <QtCore/QBasicTimer>
@@ -47,14 +47,15 @@ public:
     void remove(LaneClient *client);
     //! Thread: any. See LaneClient::deleteOnLane().
     void scheduleDeletion(LaneClient *client);
-    //! See LaneClient::endWithLane(). False when the lane has retired already.
-    bool endWithLane(LaneClient *client, const std::function<void()> &underLock);
+    //! See LaneClient::watchLaneEnd(). False when the lane has retired already.
+    bool watchEnd(LaneClient *client, const std::function<void()> &underLock);
     //! On the lane's thread: one turn.
     void runTurn();
     //! The lane stops waking up; returns its waker, for the caller to delete in the waker's thread.
     LaneWaker *detachWaker();
-    //! As the lane retires (no turn runs): destroys the clients handed over for deletion, and those that end with it.
-    void deleteHandedOver();
+    //! As the lane retires (no turn runs): destroys the clients handed over for deletion, tells those that watch its
+    //! end.
+    void retireClients();
 
     std::atomic<qint64> budgetNs { std::chrono::nanoseconds(DefaultDeliveryBudget).count() };
     LaneWaker *waker = nullptr; // guarded by mutex; null once the thread has finished
@@ -80,7 +81,7 @@ private:
     std::deque<LaneClient *> m_ready;
     std::deque<LaneClient *> m_nextTurn; // waiting for the turn after the running one
     std::vector<LaneClient *> m_toDelete; // handed over by deleteOnLane(), not yet destroyed
-    std::vector<LaneClient *> m_endWithLane; // by endWithLane(): destroyed as the lane retires, if still alive
+    std::vector<LaneClient *> m_endWatchers; // by watchLaneEnd(): told as the lane retires, if still alive
     struct Delayed
     {
         qint64 dueMs;
@@ -241,7 +242,7 @@ void DeliveryLane::remove(LaneClient *client)
         client->m_scheduled = false;
     }
     std::erase(m_toDelete, client); // it went another way first (it deleted itself in its delivery)
-    std::erase(m_endWithLane, client);
+    std::erase(m_endWatchers, client);
     std::erase_if(m_delayed, [client](const Delayed &delayed) { return delayed.client == client; });
     for (Turn *turn = m_turns; turn; turn = turn->outer) {
         if (turn->client == client)
@@ -274,28 +275,40 @@ std::vector<LaneClient *> DeliveryLane::takeHandedOverLocked()
     return doomed;
 }
 
-bool DeliveryLane::endWithLane(LaneClient *client, const std::function<void()> &underLock)
+bool DeliveryLane::watchEnd(LaneClient *client, const std::function<void()> &underLock)
 {
     std::lock_guard lock(m_mutex);
     if (!waker)
         return false;
-    m_endWithLane.push_back(client);
+    m_endWatchers.push_back(client);
     if (underLock)
         underLock(); // the client cannot finish destroying itself (remove() waits for m_mutex) until this returns
     return true;
 }
 
-void DeliveryLane::deleteHandedOver()
+void DeliveryLane::retireClients()
 {
+    // One client at a time, taken under the mutex: destroying or telling one
+    // may destroy another, which then takes itself off these lists.
     std::unique_lock lock(m_mutex);
-    std::vector<LaneClient *> doomed = takeHandedOverLocked();
-    for (LaneClient *client : std::exchange(m_endWithLane, {})) {
-        if (std::find(doomed.begin(), doomed.end(), client) == doomed.end())
-            doomed.push_back(client);
-    }
-    lock.unlock();
-    for (LaneClient *client : doomed)
+    for (;;) {
+        std::vector<LaneClient *> doomed = takeHandedOverLocked();
+        if (doomed.empty())
+            break;
+        LaneClient *client = doomed.front();
+        m_toDelete.insert(m_toDelete.end(), doomed.begin() + 1, doomed.end());
+        std::erase(m_endWatchers, client);
+        lock.unlock();
         delete client; // takes itself off the lane, under m_mutex
+        lock.lock();
+    }
+    while (!m_endWatchers.empty()) {
+        LaneClient *client = m_endWatchers.front();
+        m_endWatchers.erase(m_endWatchers.begin());
+        lock.unlock();
+        client->laneRetired();
+        lock.lock();
+    }
 }
 
 bool DeliveryLane::delivering(const Turn *turn, const LaneClient *client)
@@ -393,11 +406,16 @@ LaneRegistry &registry()
     return *instance;
 }
 
-} // namespace
+void retireLane(const QObject *thread);
 
+//! The main thread's lane retires with the application: its timers and posted events go with the application's
+//! dispatcher.
+void retireMainThreadLane() { retireLane(QThread::currentThread()); }
+
+//! The delivery lane of \a thread, made on first use.
 std::shared_ptr<DeliveryLane> laneFor(QThread *thread)
 {
-    ensureApplicationHooks(); // the main thread's lane retires with the application
+    atApplicationExit(retireMainThreadLane);
     std::lock_guard lock(registry().mutex);
     std::shared_ptr<DeliveryLane> &lane = registry().lanes[thread];
     if (lane)
@@ -421,17 +439,24 @@ std::shared_ptr<DeliveryLane> laneFor(QThread *thread)
     return lane;
 }
 
+//! \a thread's lane stops waking up; the next laneFor() makes a new one.
 void retireLane(const QObject *thread)
 {
-    std::lock_guard lock(registry().mutex);
-    const auto found = registry().lanes.find(thread);
-    if (found == registry().lanes.end())
-        return;
-    const std::shared_ptr<DeliveryLane> lane = found->second;
-    registry().lanes.erase(found);
+    std::shared_ptr<DeliveryLane> lane;
+    {
+        std::lock_guard lock(registry().mutex);
+        const auto found = registry().lanes.find(thread);
+        if (found == registry().lanes.end())
+            return;
+        lane = std::move(found->second);
+        registry().lanes.erase(found);
+    }
+    // Outside the registry's mutex: a client told of the end may make a lane client of its own.
     delete lane->detachWaker(); // in its own thread, or with a QThread that never ran
-    lane->deleteHandedOver(); // no turn is running, and none will come
+    lane->retireClients(); // no turn is running, and none will come
 }
+
+} // namespace
 
 LaneClient::LaneClient(QThread *thread)
     : m_lane(laneFor(thread))
@@ -444,7 +469,7 @@ void LaneClient::scheduleDelivery() { m_lane->schedule(this); }
 
 void LaneClient::deleteOnLane() { m_lane->scheduleDeletion(this); }
 
-bool LaneClient::endWithLane(const std::function<void()> &underLock) { return m_lane->endWithLane(this, underLock); }
+bool LaneClient::watchLaneEnd(const std::function<void()> &underLock) { return m_lane->watchEnd(this, underLock); }
 
 void LaneClient::scheduleNextTurn() { m_lane->scheduleNextTurn(this); }
 

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include <QtOffload/entrypoint.h>
 
-#include "lifecycle_p.h"
+#include "appexit_p.h"
+#include "qthreadpooljobs_p.h"
 #include "separatethread_p.h"
+#include "threadpool_p.h"
 
 #include <QtCore/QCoreApplication>
 #include <QtCore/QDebug>
@@ -31,7 +33,7 @@ Entrypoint::Entrypoint(int &argc, char **argv, EntrypointOptions options)
     d->application = QCoreApplication::instance();
     if (QThread::currentThread() != d->application->thread())
         throw std::logic_error("QtOffload::Entrypoint: create it on the application's main thread");
-    detail::ensureApplicationHooks();
+    detail::watchApplication();
     detail::setMainEventLoopClosed(false);
 
     const int poolSize = d->options.poolSize > 0 ? d->options.poolSize : detail::defaultPoolSize();
@@ -69,9 +71,11 @@ QStringList Entrypoint::shutdown()
     const auto timeout = d->options.shutdownTimeout;
 
     // Nothing queued starts once shutdown began, even on the threads the
-    // next steps free: queued jobs are cancelled, new submissions refused.
+    // next steps free: queued jobs are cancelled, new submissions refused,
+    // and the running ones are asked to stop (a producer's stream closes).
+    // The jobs on QThreadPools and separate threads are asked next.
     (void)d->pool->shutdown(std::chrono::milliseconds::zero());
-    detail::closeGenerators(nullptr);
+    detail::stopQThreadPoolJobs();
 
     // From here this thread only joins: a worker blocked in invokeBlocking()
     // into it would wait for a loop that no longer turns, so fail those calls.

@@ -2,36 +2,14 @@
 #include <QtOffload/executor.h>
 #include <QtOffload/threadpool.h>
 
-#include "jobthread_p.h"
+#include "qthreadpooljobs_p.h"
 #include "separatethread_p.h"
-#include "tsan_p.h"
 
-#include <QtCore/QRunnable>
 #include <QtCore/QThreadPool>
 
 namespace QtOffload {
 
 namespace {
-class JobRunnable final : public QRunnable
-{
-public:
-    explicit JobRunnable(detail::JobPtr job)
-        : m_job(std::move(job))
-    {
-        setAutoDelete(true);
-        QTOFFLOAD_HAPPENS_BEFORE(this); // QThreadPool's hand-over is invisible to TSan
-    }
-    void run() override
-    {
-        QTOFFLOAD_HAPPENS_AFTER(this);
-        const detail::RunningJobScope running;
-        m_job->run();
-    }
-
-private:
-    detail::JobPtr m_job;
-};
-
 [[noreturn]] void refuse(detail::JobPtr job, const char *why)
 {
     job->cancel();
@@ -85,21 +63,21 @@ void Executor::submit(detail::JobPtr job) const
         ThreadPool *pool = ThreadPool::defaultPool();
         if (!pool)
             refuse(std::move(job), "QtOffload: the default pool was already destroyed (the process is exiting)");
-        pool->submit(std::move(job));
+        detail::SubmitAccess::submit(*pool, std::move(job));
         return;
     }
     case Kind::Pool: {
         auto *pool = static_cast<ThreadPool *>(m_target.data());
         if (!pool)
             refuse(std::move(job), "QtOffload: the ThreadPool this wrapper uses was destroyed");
-        pool->submit(std::move(job));
+        detail::SubmitAccess::submit(*pool, std::move(job));
         return;
     }
     case Kind::QtPool: {
         auto *pool = static_cast<QThreadPool *>(m_target.data());
         if (!pool)
             refuse(std::move(job), "QtOffload: the QThreadPool this wrapper uses was destroyed");
-        pool->start(new JobRunnable(std::move(job)));
+        detail::startOnQThreadPool(pool, std::move(job));
         return;
     }
     case Kind::Separate:

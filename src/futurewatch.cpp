@@ -67,7 +67,7 @@ FutureWatch *FutureWatch::watch(const QFuture<void> &future, QObject *context, D
     // future it holds: the lane destroys it as it retires.
     if (QThread::currentThread() == thread) {
         watch->setFuture(future);
-        (void)watch->endWithLane(); // a retired lane here: the thread delivers nothing any more either way
+        (void)watch->watchLaneEnd(); // a retired lane here: the thread delivers nothing any more either way
         return watch;
     }
     // A QFutureWatcher is set up in its own thread; it reports there anyway.
@@ -75,7 +75,7 @@ FutureWatch *FutureWatch::watch(const QFuture<void> &future, QObject *context, D
     // posted, the watch may report and destroy itself there at any moment.
     auto *setUp = new SetUpEvent(future);
     QTOFFLOAD_HAPPENS_BEFORE(setUp);
-    const bool handedOver = watch->endWithLane([watch, setUp] { QCoreApplication::postEvent(watch, setUp); });
+    const bool handedOver = watch->watchLaneEnd([watch, setUp] { QCoreApplication::postEvent(watch, setUp); });
     if (!handedOver) {
         // Its thread has finished: nothing will ever be delivered there.
         delete setUp;
@@ -98,6 +98,11 @@ void FutureWatch::report(FutureEnd end)
     const Handler handler = std::exchange(m_handler, nullptr);
     deleteLater();
     handler(end);
+}
+
+void FutureWatch::laneRetired() noexcept
+{
+    delete this; // nothing will be delivered in its thread any more: it goes without reporting
 }
 
 bool FutureWatch::deliverOne()

@@ -18,7 +18,6 @@
 #include <QtOffload/impl/finishfuture.h>
 
 #include "jobthread_p.h"
-#include "lifecycle_p.h"
 #include "progressfraction_p.h"
 #include "spin_p.h"
 #include "tsan_p.h"
@@ -371,7 +370,6 @@ public:
     detail::ChunkBufferBase::Progress progress;
     quint64 progressTurn = 0; // the lane turn that delivered progress last
     quint64 progressDeferredTurn = 0; // the turn that asked for the next one for a newer report
-    QMetaObject::Connection ownerFinished; // closes the stream if the owner thread ends first
     bool changingLane = false; // between the ThreadChange event and the first event in the new thread
     // Made inside a job and not moved yet: its thread runs no event loop. Read by consumers on any thread.
     std::atomic<bool> stranded { false };
@@ -398,28 +396,17 @@ QtGenerator::QtGenerator(std::shared_ptr<detail::ChunkBufferBase> buffer, Execut
     d->unsendableChunkType = unsendableChunkType;
     d->buffer->setConsumer(this);
     d->stranded.store(detail::currentThreadRunsAJob());
-    detail::registerGenerator(d->buffer);
-    watchOwnerThread();
+    if (!watchLaneEnd())
+        d->buffer->close(); // made in a thread that has finished: nothing could ever be delivered
     d->buffer->scheduleConsumer(); // the first turn: start if a consumer connected by then
 }
 
-void QtGenerator::watchOwnerThread()
+void QtGenerator::laneRetired() noexcept
 {
-    Q_D(QtGenerator);
-    // A generator's owner thread may end before anyone destroys the
-    // generator; its producer must not stay blocked on a full buffer.
-    disconnect(d->ownerFinished);
-    const QCoreApplication *app = QCoreApplication::instance();
-    if (QThread *owner = thread(); owner && (!app || owner != app->thread())) {
-        std::weak_ptr<detail::ChunkBufferBase> weak = d->buffer;
-        d->ownerFinished = connect(
-            owner, &QThread::finished, this,
-            [weak] {
-                if (auto buffer = weak.lock())
-                    buffer->close();
-            },
-            Qt::DirectConnection);
-    }
+    // The owner thread has finished (or the application is destroyed)
+    // before anyone destroyed the generator: its producer must not stay
+    // blocked on a full buffer.
+    (void)d_func()->buffer->close();
 }
 
 bool QtGenerator::event(QEvent *event)
@@ -446,7 +433,8 @@ bool QtGenerator::event(QEvent *event)
         if (d->changingLane) {
             d->changingLane = false;
             joinLane(QThread::currentThread());
-            watchOwnerThread();
+            if (!watchLaneEnd())
+                d->buffer->close();
             d->buffer->setConsumer(this);
             d->buffer->scheduleConsumer();
         }
@@ -490,7 +478,6 @@ QtGenerator::~QtGenerator()
     d->buffer->setConsumer(nullptr);
     d->buffer->close();
     d->producer.reset();
-    detail::unregisterGenerator(d->buffer.get());
 }
 
 bool QtGenerator::isRunning() const noexcept { return d_func()->running; }
@@ -615,12 +602,9 @@ void QtGenerator::startIfNeeded()
     if (!job)
         return;
     setRunning(true);
-    // The pool is known from now on, so that its shutdown can close this
-    // stream: a producer blocked on a full buffer would never let it finish.
-    const Executor executor = d->executor.resolved();
-    detail::setGeneratorPool(d->buffer.get(), executor.threadPool());
     try {
-        executor.submit(std::move(job));
+        // The executor's shutdown stops the producer (ProducerJob::requestStop() closes the stream).
+        detail::SubmitAccess::submit(d->executor, std::move(job));
     } catch (const ShutdownError &) {
         // The executor cancelled the producer job: the buffer now holds a
         // ShutdownError, which reaches the consumer like a producer failure.

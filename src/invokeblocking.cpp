@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <QtOffload/invokeblocking.h>
 
-#include "lifecycle_p.h"
+#include "appexit_p.h"
 #include "tsan_p.h"
 
 #include <QtCore/QCoreApplication>
@@ -157,7 +157,7 @@ InvokeTarget mainThreadInvokeTarget()
     QCoreApplication *app = QCoreApplication::instance();
     if (!app)
         throw ShutdownError("QtOffload::invokeBlocking: there is no QCoreApplication, so no main event loop");
-    ensureApplicationHooks();
+    watchApplication(); // so that the application's end fails the calls into its loop
     return invokeTargetFor(app->thread());
 }
 

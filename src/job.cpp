@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include <QtOffload/job.h>
+#include <QtOffload/impl/job.h>
 
 #include <QtCore/QDebug>
 

@@ -15,8 +15,6 @@
 #include <QtOffload/impl/deliverylane.h>
 #include <QtOffload/jobcontrol.h>
 
-#include "lifecycle_p.h"
-
 #include <QtCore/QCoreApplication>
 #include <QtCore/QElapsedTimer>
 #include <QtCore/QFutureInterface>
@@ -223,10 +221,7 @@ void JobControl::setProgressValue(int value) { d->reportValue(value, nullptr); }
 
 void JobControl::setProgressValueAndText(int value, const QString &text) { d->reportValue(value, &text); }
 
-bool JobControl::isStopRequested() const noexcept
-{
-    return d->stop.isStopRequested() || detail::currentPoolIsStopping();
-}
+bool JobControl::isStopRequested() const noexcept { return d->stop.isStopRequested(); }
 
 StopToken JobControl::stopToken() const noexcept { return d->stop.token(); }
 
@@ -240,12 +235,13 @@ void JobControl::suspendIfRequested()
     // Qt's own wait (QFutureInterfaceBase::suspendIfRequested()) is woken only
     // by resume() and cancel(); a stop request must end it too, and no public
     // hook tells of a resume. So the wait is the stop token's, which a stop
-    // wakes at once, in slices after which the suspension is read again, and
-    // so is whether the job's pool is shutting down: a pool cannot finish
-    // while a job it runs is held, and nobody may be left to resume it.
+    // wakes at once (the future's cancel(), the shutdown of the job's
+    // executor: a pool cannot finish while a job it runs is held, and nobody
+    // may be left to resume it), in slices after which the suspension is
+    // read again.
     constexpr auto resumePollPeriod = std::chrono::milliseconds(5);
     const StopToken token = d->stop.token();
-    while (isSuspendRequested() && !d->promise.isCanceled() && !detail::currentPoolIsStopping()) {
+    while (isSuspendRequested() && !d->promise.isCanceled()) {
         if (token.waitFor(resumePollPeriod))
             return;
     }

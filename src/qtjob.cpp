@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include <QtOffload/completion.h>
+#include <QtOffload/impl/completion.h>
 #include <QtOffload/impl/futurewatch.h>
 #include <QtOffload/qtjob.h>
 

@@ -4,8 +4,8 @@
 // returns. Its threads are kept here until they have finished, so that a
 // shutdown can ask them to stop and wait for them.
 
+#include "appexit_p.h"
 #include "jobthread_p.h"
-#include "lifecycle_p.h"
 #include "separatethread_p.h"
 
 #include <QtCore/QThread>
@@ -142,7 +142,7 @@ SeparateThreads &separateThreads()
 
 void startSeparateThread(JobPtr job, const QString &namePrefix)
 {
-    ensureApplicationHooks();
+    atApplicationExit(stopSeparateThreads); // its threads are asked to stop as the application ends
     separateThreads().start(std::move(job), namePrefix);
 }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include <QtOffload/job.h>
+#include <QtOffload/impl/job.h>
 
 #include <QtCore/QStringList>
 

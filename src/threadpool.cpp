@@ -2,8 +2,8 @@
 #include <QtOffload/threadpool.h>
 
 #include "jobthread_p.h"
-#include "lifecycle_p.h"
 #include "spin_p.h"
+#include "threadpool_p.h"
 
 #include <QtCore/QDebug>
 #include <QtCore/QThread>
@@ -43,6 +43,8 @@ public:
     void takeSubmittedLocked();
     void wakeMonitorIfIdle();
     QStringList shutdown(std::chrono::milliseconds timeout);
+    //! Job::requestStop() for every job running now.
+    void requestStopOfRunningJobs();
     bool isWorkerThread() const;
     int idle() const { return spinning.load() + sleeping.load(); }
     //! A job was submitted and has not started (or is about to be counted so).
@@ -77,6 +79,20 @@ public:
     std::atomic<qsizetype> queued { 0 };
 
     std::vector<QThread *> threads; // every worker ever started and not yet joined
+    // What a worker runs, for shutdown()'s stop requests. The worker sets it
+    // under the mutex as it takes a job; after the job it gives the job back
+    // before destroying it, which waits while a shutdown has it claimed.
+    struct WorkerSlot
+    {
+        std::atomic<detail::Job *> running { nullptr };
+        //! A mark that is never a job: the slot's job is being asked to stop.
+        detail::Job *stopMark() { return reinterpret_cast<detail::Job *>(this); }
+        //! Takes the running job, if any, for a stop request; give it back with running.store(job).
+        bool claimForStop(detail::Job *&job);
+        //! The worker is done with \a job.
+        void release(detail::Job *job);
+    };
+    std::vector<WorkerSlot *> workerSlots; // guarded by mutex, one per live worker
     QThread *monitor = nullptr;
     std::atomic<bool> monitorStarted { false };
     std::atomic<bool> monitorMayBeIdle { false }; // the monitor waits for a starvation to begin
@@ -169,24 +185,32 @@ void ThreadPoolPrivate::recordLocked(detail::JobOutcome outcome)
     }
 }
 
-namespace {
-thread_local const std::atomic<bool> *t_poolStopping = nullptr; // the stopping flag of this worker's pool
-} // namespace
-
-bool detail::currentPoolIsStopping() noexcept
+bool ThreadPoolPrivate::WorkerSlot::claimForStop(detail::Job *&job)
 {
-    return t_poolStopping && t_poolStopping->load(std::memory_order_relaxed);
+    job = running.load();
+    return job && job != stopMark() && running.compare_exchange_strong(job, stopMark());
+}
+
+void ThreadPoolPrivate::WorkerSlot::release(detail::Job *job)
+{
+    detail::Job *expected = job;
+    // A shutdown that claimed the job calls its requestStop(): the job lives until it gives it back.
+    while (!running.compare_exchange_weak(expected, nullptr)) {
+        expected = job;
+        std::this_thread::yield();
+    }
 }
 
 void ThreadPoolPrivate::workerLoop()
 {
-    t_poolStopping = &stopping;
-    const detail::RunningJobScope running; // between jobs it runs no event loop either
+    const detail::RunningJobScope runningJob; // between jobs it runs no event loop either
+    WorkerSlot slot;
     // Busy time is taken per stretch of back-to-back jobs, not per job: on a
     // virtual machine a clock read can cost as much as a trivial job.
     std::optional<Clock::time_point> busySince;
     std::unique_lock lock(mutex, std::defer_lock);
     lockQuickly(lock);
+    workerSlots.push_back(&slot);
     for (;;) {
         if (queue.empty())
             takeSubmittedLocked();
@@ -224,16 +248,19 @@ void ThreadPoolPrivate::workerLoop()
         queued.store(qsizetype(queue.size()), std::memory_order_relaxed);
         ++runningJobs;
         ++jobsStarted;
+        slot.running.store(job.get(), std::memory_order_relaxed); // under the mutex, for shutdown()
         lock.unlock();
 
         if (!busySince)
             busySince = Clock::now();
         const detail::JobOutcome outcome = job->run();
+        slot.release(job.get());
         job.reset();
 
         lockQuickly(lock);
         recordLocked(outcome);
     }
+    std::erase(workerSlots, &slot);
     --liveThreads;
     idleCv.notify_all();
 }
@@ -403,10 +430,7 @@ QStringList ThreadPoolPrivate::shutdown(std::chrono::milliseconds timeout)
     for (auto &job : dropped)
         job->cancel();
     dropped.clear();
-    // Its running producers must not wait for room a consumer may never make:
-    // the consumer may be the very thread that is destroying this pool. After
-    // the queue is cancelled, so that a worker they free takes no queued job.
-    detail::closeGenerators(q);
+    requestStopOfRunningJobs();
     workCv.notify_all();
     monitorCv.notify_all();
 
@@ -437,6 +461,29 @@ QStringList ThreadPoolPrivate::shutdown(std::chrono::milliseconds timeout)
         delete monitorThread;
     }
     return {};
+}
+
+void ThreadPoolPrivate::requestStopOfRunningJobs()
+{
+    // The running jobs are asked to stop as a separate thread's job is: a
+    // producer closes its stream, so one blocked on a full buffer returns
+    // (its consumer may be the very thread that is destroying this pool); a
+    // job taking a StopToken or a JobControl sees its stop requested. After
+    // the queue is cancelled, so that a worker they free takes no queued job.
+    std::vector<std::pair<WorkerSlot *, detail::Job *>> claimed;
+    {
+        std::lock_guard lock(mutex);
+        for (WorkerSlot *slot : workerSlots) {
+            detail::Job *job = nullptr;
+            if (slot->claimForStop(job))
+                claimed.emplace_back(slot, job);
+        }
+    }
+    // Outside the mutex: a stop may run a producer's close(), which schedules its consumer.
+    for (const auto &[slot, job] : claimed) {
+        job->requestStop();
+        slot->running.store(job);
+    }
 }
 
 bool ThreadPoolPrivate::isWorkerThread() const

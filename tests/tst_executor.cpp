@@ -79,7 +79,8 @@ struct HandMadeJob
 void verifyRefusesAndCancels(const QtOffload::Executor &executor)
 {
     HandMadeJob refused;
-    QVERIFY_THROWS_EXCEPTION(QtOffload::ShutdownError, executor.submit(std::move(refused.job)));
+    QVERIFY_THROWS_EXCEPTION(QtOffload::ShutdownError,
+                             QtOffload::detail::SubmitAccess::submit(executor, std::move(refused.job)));
     QVERIFY(refused.future.isFinished());
     QVERIFY(refused.future.isCanceled());
     QVERIFY(!*refused.ran);

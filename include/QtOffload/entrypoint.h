@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include <QtOffload/completion.h>
+#include <QtOffload/impl/completion.h>
 #include <QtOffload/threadpool.h>
 
 #include <QtCore/QStringList>

@@ -242,9 +242,9 @@ protected:
 
 private:
     bool deliverOne() override;
+    //! The owner thread finished first: closes the stream.
+    void laneRetired() noexcept override;
     bool hasConsumer() const;
-    //! Closes the stream if the owner thread finishes first (a thread other than the main one).
-    void watchOwnerThread();
     //! Warns, emits errorOccurred() and closes a generator stranded on a thread that runs a job.
     bool reportStranded();
     //! close(), and the end is Failed with \a reason when it is set (errorOccurred() tells it).

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include <QtOffload/completion.h>
 #include <QtOffload/contextvar.h>
+#include <QtOffload/impl/completion.h>
 
 #include <QtCore/QMetaObject>
 #include <QtCore/QThread>

@@ -13,6 +13,7 @@ namespace QtOffload {
 
 namespace detail {
 class JobControlState;
+template<typename R, typename Body> class FutureJob;
 }
 
 /*!
@@ -35,17 +36,15 @@ class JobControlState;
     suspended(), and resume() lets the job go on. A cancel(), a stop
     request, or the shutdown of the job's ThreadPool also ends the wait.
   - Stop: isStopRequested() and stopToken() as for a job taking a
-    StopToken; the future's cancel() and an Entrypoint's shutdown request
-    the stop, and isStopRequested() is also true once the ThreadPool
-    running the job is shutting down or being destroyed.
+    StopToken: the future's cancel() requests the stop, and so does the
+    shutdown (or destruction) of the executor running the job, an
+    Entrypoint's shutdown and the application's end.
 
   Thread: the job's worker. Not copyable; it lives as long as the job.
 */
 class QTOFFLOAD_EXPORT JobControl
 {
 public:
-    //! Made by QtOffload for the job; a job only receives one.
-    explicit JobControl(std::shared_ptr<detail::JobControlState> state) noexcept;
     //! Movable, for the job's own bookkeeping.
     JobControl(JobControl &&) noexcept;
     //! Movable, as the constructor above.
@@ -77,6 +76,10 @@ public:
     void suspendIfRequested();
 
 private:
+    template<typename R, typename Body> friend class detail::FutureJob;
+    //! Made by QtOffload for the job; a job only receives one.
+    explicit JobControl(std::shared_ptr<detail::JobControlState> state) noexcept;
+
     std::shared_ptr<detail::JobControlState> d;
 };
 

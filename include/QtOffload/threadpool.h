@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include <QtOffload/executor.h>
+#include <QtOffload/errors.h>
+#include <QtOffload/impl/submit.h>
 
 #include <QtCore/QObject>
 #include <QtCore/QStringList>
@@ -95,7 +96,7 @@ public:
     template<typename F, typename... Args>
     [[nodiscard("the future is the only way to learn the job's result or failure")]] auto run(F &&f, Args &&...args)
     {
-        return detail::submitCall(Executor(this), std::forward<F>(f), std::forward<Args>(args)...);
+        return detail::submitCall(*this, std::forward<F>(f), std::forward<Args>(args)...);
     }
 
     /*!
@@ -110,9 +111,6 @@ public:
         auto body = detail::bindArguments(std::forward<F>(f), std::forward<Args>(args)...);
         submit(std::make_unique<detail::CallJob<decltype(body)>>(std::move(body)));
     }
-
-    //! Queues a job. Throws ShutdownError (and cancels the job) while the pool is being destroyed.
-    void submit(detail::JobPtr job);
 
     /*!
       Stops taking jobs (submit() throws ShutdownError from now on), closes
@@ -148,6 +146,10 @@ public:
     static void setDefault(ThreadPool *pool) noexcept;
 
 private:
+    friend struct detail::SubmitAccess;
+    //! Queues a job. Throws ShutdownError (and cancels the job) while the pool is being destroyed.
+    void submit(detail::JobPtr job);
+
     std::unique_ptr<ThreadPoolPrivate> d;
 };
 

@@ -46,15 +46,17 @@ public:
     void deleteOnLane();
 
     /*!
-      The lane destroys the client as it retires if it is still alive then:
-      for a client that has nothing to do once its thread is gone, and whose
-      own way to its end (an event, a turn) would never come. \a underLock
-      runs while the lane holds the client: a client that hands itself to
-      its thread there (posts its set-up) may destroy itself in that thread
-      at once, so the caller must touch it only inside \a underLock. Returns
-      false, doing nothing, when the lane has retired already. Thread: any.
+      From now on the lane calls laneRetired() as it retires (its thread
+      finishes, the application is destroyed), if the client is still alive
+      then: for a client that must stop something when its thread goes, or
+      whose own way to its end (an event, a turn) would never come.
+      \a underLock runs while the lane holds the client: a client that hands
+      itself to its thread there (posts its set-up) may destroy itself in
+      that thread at once, so the caller must touch it only inside
+      \a underLock. Returns false, doing nothing, when the lane has retired
+      already. Thread: any.
     */
-    bool endWithLane(const std::function<void()> &underLock = {});
+    bool watchLaneEnd(const std::function<void()> &underLock = {});
 
 protected:
     /*!
@@ -76,7 +78,8 @@ protected:
     /*!
       For a client whose object moves to another thread: takes it off its
       lane at once, even in the middle of its own delivery, as destruction
-      does. Until joinLane(), nothing may schedule it. Thread: the lane's.
+      does (and off watchLaneEnd()). Until joinLane(), nothing may schedule
+      it. Thread: the lane's.
     */
     void leaveLane();
     //! After leaveLane(): the client belongs to \a thread's lane from now on. Thread: \a thread.
@@ -93,6 +96,11 @@ protected:
       destroy the client.
     */
     virtual bool deliverOne() = 0;
+    /*!
+      The lane retired, for a client that watchLaneEnd(): called on the
+      retiring thread, with no turn running. It may destroy the client.
+    */
+    virtual void laneRetired() noexcept { }
 
 private:
     friend class DeliveryLane;

@@ -57,6 +57,7 @@ private:
     FutureWatch(QThread *thread, QObject *context, Delivery delivery, Handler handler);
     void report(FutureEnd end);
     bool deliverOne() override;
+    void laneRetired() noexcept override;
 
     const QPointer<QObject> m_context;
     const bool m_hasContext;

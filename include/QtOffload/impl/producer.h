@@ -59,6 +59,9 @@ public:
         return error ? JobOutcome::Failed : JobOutcome::Succeeded;
     }
 
+    //! Its executor shuts down: the stream closes, so the producer's next yield returns false (or it never starts).
+    void requestStop() noexcept override { (void)m_buffer->close(); }
+
     void cancel() noexcept override
     {
         m_buffer->producerFinished(std::make_exception_ptr(

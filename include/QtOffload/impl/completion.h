@@ -8,7 +8,7 @@
 
 #include <QtOffload/errors.h>
 #include <QtOffload/impl/futurewatch.h>
-#include <QtOffload/job.h>
+#include <QtOffload/impl/job.h>
 
 #include <QtCore/QFuture>
 #include <QtCore/QPointer>
