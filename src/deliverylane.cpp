@@ -22,6 +22,7 @@
 #include <atomic>
 #include <deque>
 #include <functional>
+#include <iterator>
 #include <limits>
 #include <mutex>
 #include <stdexcept>
@@ -198,9 +199,8 @@ void DeliveryLane::scheduleAfter(LaneClient *client, std::chrono::milliseconds d
 {
     std::lock_guard lock(m_mutex);
     const qint64 due = m_clock.elapsed() + delay.count();
-    const auto it = std::find_if(m_delayed.begin(), m_delayed.end(),
-                                 [client](const Delayed &delayed) { return delayed.client == client; });
-    if (it == m_delayed.end())
+    const auto it = std::ranges::find(m_delayed, client, &Delayed::client);
+    if (it == std::ranges::end(m_delayed))
         m_delayed.push_back({ due, client });
     else if (due < it->dueMs)
         it->dueMs = due;
@@ -213,11 +213,11 @@ void DeliveryLane::scheduleDue()
 {
     std::lock_guard lock(m_mutex);
     const qint64 now = m_clock.elapsed();
-    const auto due = std::stable_partition(m_delayed.begin(), m_delayed.end(),
-                                           [now](const Delayed &delayed) { return delayed.dueMs > now; });
-    for (auto it = due; it != m_delayed.end(); ++it)
-        scheduleLocked(it->client);
-    m_delayed.erase(due, m_delayed.end());
+    const auto due
+        = std::ranges::stable_partition(m_delayed, [now](const Delayed &delayed) { return delayed.dueMs > now; });
+    for (const Delayed &delayed : due)
+        scheduleLocked(delayed.client);
+    m_delayed.resize(m_delayed.size() - due.size()); // the due ones were partitioned to the back
     armDelayLocked();
 }
 
@@ -225,19 +225,16 @@ void DeliveryLane::armDelayLocked()
 {
     if (m_delayed.empty() || !waker)
         return;
-    const auto earliest = std::min_element(m_delayed.begin(), m_delayed.end(),
-                                           [](const Delayed &a, const Delayed &b) { return a.dueMs < b.dueMs; });
-    waker->armDelay(earliest->dueMs - m_clock.elapsed());
+    const qint64 earliest = std::ranges::min(m_delayed, {}, &Delayed::dueMs).dueMs;
+    waker->armDelay(earliest - m_clock.elapsed());
 }
 
 void DeliveryLane::remove(LaneClient *client)
 {
     std::lock_guard lock(m_mutex);
     if (client->m_scheduled) {
-        if (const auto it = std::find(m_ready.begin(), m_ready.end(), client); it != m_ready.end())
-            m_ready.erase(it);
-        else
-            m_nextTurn.erase(std::find(m_nextTurn.begin(), m_nextTurn.end(), client));
+        if (std::erase(m_ready, client) == 0)
+            std::erase(m_nextTurn, client);
         m_readyCount.store(m_ready.size(), std::memory_order_relaxed);
         client->m_scheduled = false;
     }
@@ -268,11 +265,12 @@ void DeliveryLane::scheduleDeletion(LaneClient *client)
 
 std::vector<LaneClient *> DeliveryLane::takeHandedOverLocked()
 {
-    const auto kept = std::stable_partition(m_toDelete.begin(), m_toDelete.end(),
-                                            [this](const LaneClient *client) { return delivering(m_turns, client); });
-    std::vector<LaneClient *> doomed(kept, m_toDelete.end());
-    m_toDelete.erase(kept, m_toDelete.end());
-    return doomed;
+    const auto doomed = std::ranges::stable_partition(
+        m_toDelete, [this](const LaneClient *client) { return delivering(m_turns, client); });
+    std::vector<LaneClient *> taken;
+    std::ranges::copy(doomed, std::back_inserter(taken));
+    m_toDelete.resize(m_toDelete.size() - taken.size()); // they were partitioned to the back
+    return taken;
 }
 
 bool DeliveryLane::watchEnd(LaneClient *client, const std::function<void()> &underLock)
@@ -288,23 +286,20 @@ bool DeliveryLane::watchEnd(LaneClient *client, const std::function<void()> &und
 
 void DeliveryLane::retireClients()
 {
-    // One client at a time, taken under the mutex: destroying or telling one
-    // may destroy another, which then takes itself off these lists.
+    // One client at a time, taken under the mutex (no turn runs now):
+    // destroying or telling one may destroy another, which then takes itself
+    // off these lists.
     std::unique_lock lock(m_mutex);
-    for (;;) {
-        std::vector<LaneClient *> doomed = takeHandedOverLocked();
-        if (doomed.empty())
-            break;
-        LaneClient *client = doomed.front();
-        m_toDelete.insert(m_toDelete.end(), doomed.begin() + 1, doomed.end());
-        std::erase(m_endWatchers, client);
+    while (!m_toDelete.empty()) {
+        LaneClient *client = m_toDelete.back();
+        m_toDelete.pop_back();
         lock.unlock();
-        delete client; // takes itself off the lane, under m_mutex
+        delete client; // takes itself off the lane (and off m_endWatchers), under m_mutex
         lock.lock();
     }
     while (!m_endWatchers.empty()) {
-        LaneClient *client = m_endWatchers.front();
-        m_endWatchers.erase(m_endWatchers.begin());
+        LaneClient *client = m_endWatchers.back();
+        m_endWatchers.pop_back();
         lock.unlock();
         client->laneRetired();
         lock.lock();
@@ -357,7 +352,7 @@ void DeliveryLane::runTurn()
             // While nobody else is ready the same client goes on without the lock.
         } while (more && !turn.clientGone && !budgetSpent && m_readyCount.load(std::memory_order_relaxed) == 0);
         lock.lock();
-        if (!turn.clientGone && std::find(m_toDelete.begin(), m_toDelete.end(), client) != m_toDelete.end()
+        if (!turn.clientGone && std::ranges::find(m_toDelete, client) != std::ranges::end(m_toDelete)
             && !delivering(turn.outer, client)) {
             // Handed over for deletion while it delivered: it goes now, unless an outer turn still delivers it.
             lock.unlock();
@@ -374,7 +369,7 @@ void DeliveryLane::runTurn()
         turn.client = nullptr;
     }
     const bool nextTurnWanted = !m_nextTurn.empty();
-    m_ready.insert(m_ready.end(), m_nextTurn.begin(), m_nextTurn.end());
+    std::ranges::copy(m_nextTurn, std::back_inserter(m_ready));
     m_nextTurn.clear();
     m_readyCount.store(m_ready.size(), std::memory_order_relaxed);
     if ((budgetSpent || nextTurnWanted) && !m_ready.empty() && waker) {
@@ -445,11 +440,10 @@ void retireLane(const QObject *thread)
     std::shared_ptr<DeliveryLane> lane;
     {
         std::lock_guard lock(registry().mutex);
-        const auto found = registry().lanes.find(thread);
-        if (found == registry().lanes.end())
+        const auto found = registry().lanes.extract(thread);
+        if (found.empty())
             return;
-        lane = std::move(found->second);
-        registry().lanes.erase(found);
+        lane = std::move(found.mapped());
     }
     // Outside the registry's mutex: a client told of the end may make a lane client of its own.
     delete lane->detachWaker(); // in its own thread, or with a QThread that never ran

@@ -29,13 +29,6 @@
 
 namespace QtOffload {
 
-qsizetype detail::defaultIterableMaxSize()
-{
-    bool ok = false;
-    const int size = qEnvironmentVariableIntValue("QTOFFLOAD_ITERABLE_MAX_SIZE", &ok);
-    return ok && size >= 0 ? size : 1024;
-}
-
 // ---------------------------------------------------------------- the buffer
 
 namespace detail {
@@ -355,6 +348,7 @@ public:
     std::shared_ptr<detail::ChunkBufferBase> buffer;
     Executor executor;
     detail::JobPtr producer; // until it is submitted
+    QtGenerator::TypedStep typedStep = nullptr;
     const std::type_info *unsendableChunkType = nullptr;
     Phase phase = Phase::Created;
     Consumption consumption = Consumption::Push;
@@ -384,7 +378,7 @@ QEvent::Type joinLaneEventType()
 } // namespace
 
 QtGenerator::QtGenerator(std::shared_ptr<detail::ChunkBufferBase> buffer, Executor executor, detail::JobPtr producer,
-                         const std::type_info *unsendableChunkType, QObject *parent)
+                         TypedStep typedStep, const std::type_info *unsendableChunkType, QObject *parent)
     : QObject(parent)
     , LaneClient(QThread::currentThread())
     , d_ptr(std::make_unique<QtGeneratorPrivate>())
@@ -393,6 +387,7 @@ QtGenerator::QtGenerator(std::shared_ptr<detail::ChunkBufferBase> buffer, Execut
     d->buffer = std::move(buffer);
     d->executor = std::move(executor);
     d->producer = std::move(producer);
+    d->typedStep = typedStep;
     d->unsendableChunkType = unsendableChunkType;
     d->buffer->setConsumer(this);
     d->stranded.store(detail::currentThreadRunsAJob());
@@ -652,7 +647,7 @@ bool QtGenerator::deliverOne()
         return false;
     }
     QPointer<QtGenerator> self(this);
-    if (deliverChunk()) // may destroy this
+    if (d->typedStep(this)) // may destroy this
         return self && d->consumption == QtGeneratorPrivate::Consumption::Push;
     if (self)
         finishIfEnded();

@@ -490,7 +490,7 @@ bool ThreadPoolPrivate::isWorkerThread() const
 {
     std::lock_guard lock(mutex);
     QThread *current = QThread::currentThread();
-    return std::find(threads.begin(), threads.end(), current) != threads.end();
+    return std::ranges::find(threads, current) != threads.end();
 }
 
 ThreadPool::ThreadPool(int maxThreads, QObject *parent)

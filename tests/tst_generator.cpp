@@ -7,9 +7,9 @@
 #include <support/sanitizers.h>
 
 #include <QtOffload/contextvar.h>
-#include <QtOffload/generator.h>
 #include <QtOffload/threaded.h>
 #include <QtOffload/threadpool.h>
+#include <QtOffload/typedgenerator.h>
 
 #include <QtCore/QCryptographicHash>
 #include <QtCore/QFile>
@@ -32,7 +32,7 @@ using namespace QtOffload;
 
 // `co_await gen->next()` gives std::optional<T>: empty means the end.
 static_assert(
-    std::is_same_v<decltype(std::declval<detail::NextChunk<QString>>().await_resume()), std::optional<QString>>);
+    std::is_same_v<decltype(std::declval<QtOffload::NextChunk<QString>>().await_resume()), std::optional<QString>>);
 static_assert(!std::is_copy_constructible_v<TypedGenerator<int>>);
 
 namespace {

@@ -17,7 +17,7 @@ namespace {
 constexpr int deadlineMs = 20000;
 
 //! A generator of 0..count-1; \a pushed (if given) counts the yields that returned.
-auto countTo(int count, std::atomic<int> *pushed = nullptr, qsizetype maxSize = detail::defaultIterableMaxSize())
+auto countTo(int count, std::atomic<int> *pushed = nullptr, qsizetype maxSize = QtOffload::defaultIterableMaxSize())
 {
     return threadedIterable(
         [count, pushed](Sink<int> &out) {

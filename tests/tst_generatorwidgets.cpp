@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // A widgets GUI fed by chunkReady: the progress bar and label end where the
 // producer did, and every update happened in the GUI thread.
-#include <QtOffload/generator.h>
 #include <QtOffload/threadpool.h>
+#include <QtOffload/typedgenerator.h>
 
 #include <QtCore/QThread>
 #include <QtTest/QtTest>

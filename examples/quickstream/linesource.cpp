@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "linesource.h"
 
+#include <QtOffload/typedgenerator.h>
+
 #include <QtCore/QThread>
 #include <QtQml/QQmlEngine>
 

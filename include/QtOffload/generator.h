@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+// The generator's non-template core: a QObject with the signals, the
+// properties and the delivery (src/generator.cpp). Its typed handle,
+// TypedGenerator<T>, the iterator wrappers and threadedIterable() are in
+// <QtOffload/typedgenerator.h>.
+
 #include <QtOffload/executor.h>
 #include <QtOffload/impl/chunkbuffer.h>
 #include <QtOffload/impl/deliverylane.h>
@@ -9,55 +14,16 @@
 #include <QtCore/QPointer>
 #include <QtCore/QVariant>
 
-#include <functional>
 #include <limits>
 #include <memory>
-#include <optional>
-#include <type_traits>
+#include <typeinfo>
 
 namespace QtOffload {
 
 //! maxSize for a generator whose buffer may grow without limit. Must be asked for by name.
 inline constexpr qsizetype Unbounded = std::numeric_limits<qsizetype>::max();
 
-/*!
-  The producer's end of a generator, for push-style producers
-  `void f(Sink<T> &out, args...)`. Used only on the producer's thread.
-*/
-template<typename T> class Sink
-{
-public:
-    //! Made by the generator for its producer; a producer never makes one.
-    explicit Sink(detail::ChunkBuffer<T> *buffer) noexcept
-        : m_buffer(buffer)
-    {
-    }
-    Sink(const Sink &) = delete;
-    Sink &operator=(const Sink &) = delete;
-
-    /*!
-      Hands \a value to the consumer. Blocks while the buffer is full
-      (backpressure). Returns false once the consumer has closed the
-      generator: the producer should return then.
-    */
-    bool yield(T value) { return m_buffer->push(std::move(value)); }
-    //! True once the consumer closed the generator: the next yield() returns false.
-    bool isClosed() const { return m_buffer->isClosed(); }
-
-    /*!
-      Reports how far the producer is, as QtGenerator's progress properties
-      show it: a range (say 0 and a file's size) and then values in it. Cheap
-      enough to call for every byte: the owner thread sees the latest value
-      at most once per delivery turn, and the last one before finished().
-      Setting the range resets the value to \a minimum, as QPromise does.
-    */
-    void setProgressRange(qint64 minimum, qint64 maximum) { m_buffer->reportProgressRange(minimum, maximum); }
-    //! The producer's progress in the range set by setProgressRange().
-    void setProgressValue(qint64 value) { m_buffer->reportProgressValue(value); }
-
-private:
-    detail::ChunkBuffer<T> *m_buffer;
-};
+template<typename T> class TypedGenerator;
 
 class QtGeneratorPrivate;
 
@@ -199,22 +165,29 @@ Q_SIGNALS:
     void progressChanged();
 
 protected:
-    /*!
-      For TypedGenerator<T>. \a unsendableChunkType is the chunk type when
-      chunkReady cannot carry it (not copyable into a QVariant), else null.
-    */
-    QtGenerator(std::shared_ptr<detail::ChunkBufferBase> buffer, Executor executor, detail::JobPtr producer,
-                const std::type_info *unsendableChunkType, QObject *parent);
-
     //! A connection to chunkReady counts as a consumer: it schedules the start.
     void connectNotify(const QMetaMethod &signal) override;
     //! Follows moveToThread(): deliveries go to the new thread's lane.
     bool event(QEvent *event) override;
 
-    //! The one typed step: take one chunk and hand it out. False when none was buffered. May delete this.
-    virtual bool deliverChunk() = 0;
+private:
+    // What follows is for TypedGenerator<T>, the one subclass, and its next(), on the owner thread.
+    template<typename T> friend class TypedGenerator;
+    template<typename T> friend class NextChunk;
 
-    // For the typed handle, on the owner thread.
+    /*!
+      The one typed step, handed to the core by TypedGenerator<T>: take one
+      chunk and hand it out. False when none was buffered. May delete the generator.
+    */
+    using TypedStep = bool (*)(QtGenerator *generator);
+
+    /*!
+      For TypedGenerator<T>. \a unsendableChunkType is the chunk type when
+      chunkReady cannot carry it (not copyable into a QVariant), else null.
+    */
+    QtGenerator(std::shared_ptr<detail::ChunkBufferBase> buffer, Executor executor, detail::JobPtr producer,
+                TypedStep typedStep, const std::type_info *unsendableChunkType, QObject *parent);
+
     //! Something is connected to chunkReady.
     bool wantsChunkReady() const;
     //! Starts the producer if it has not started yet.
@@ -240,7 +213,7 @@ protected:
     */
     detail::ChunkBufferBase::End finishIfEnded();
 
-private:
+    // The core's own.
     bool deliverOne() override;
     //! The owner thread finished first: closes the stream.
     void laneRetired() noexcept override;
@@ -257,189 +230,5 @@ private:
     Q_DECLARE_PRIVATE(QtGenerator)
     std::unique_ptr<QtGeneratorPrivate> d_ptr;
 };
-
-template<typename T> class TypedGenerator;
-
-namespace detail {
-//! Whether chunkReady() can carry a T: QVariant::fromValue() copies it.
-template<typename T> inline constexpr bool ChunkReadyCarries = std::is_copy_constructible_v<T>;
-
-//! Nothing for chunks a QVariant can carry; otherwise what makes naming chunkReady on the typed handle fail to build.
-template<typename T, bool = ChunkReadyCarries<T>> struct ChunkReadyGuard
-{
-};
-template<typename T> struct ChunkReadyGuard<T, false>
-{
-    // The deduced return type makes `&TypedGenerator<T>::chunkReady` instantiate the body.
-    static auto chunkReady(const QVariant &)
-    {
-        static_assert(ChunkReadyCarries<T>,
-                      "QtOffload: chunkReady carries each chunk in a QVariant, which needs a copyable chunk type; "
-                      "take move-only chunks with onChunk() or co_await next()");
-    }
-};
-
-template<typename T> class NextChunk;
-template<typename T> class ChunkIterator;
-template<typename T> class AdvanceChunk;
-//! QTOFFLOAD_ITERABLE_MAX_SIZE, or 1024.
-QTOFFLOAD_EXPORT qsizetype defaultIterableMaxSize();
-} // namespace detail
-
-/*!
-  The typed handle of a generator: the same chunks as T, without a QVariant.
-
-  Pull them with `co_await gen->next()` (QCoro), which returns
-  std::optional<T> (empty at the end) and rethrows the producer's exception;
-  iterate with `QCORO_FOREACH(const T &chunk, *gen)`; or push them to a
-  handler with onChunk(). All on the owner thread.
-*/
-template<typename T> class TypedGenerator : public QtGenerator, private detail::ChunkReadyGuard<T>
-{
-public:
-    //! The chunk type.
-    using value_type = T;
-
-    /*!
-      QtGenerator::chunkReady, when a QVariant can carry T. For a move-only T,
-      naming `&TypedGenerator<T>::chunkReady` (in a connect(), say) fails to
-      compile with a message that says to use onChunk() or next(); a
-      connection made through QtGenerator reports errorOccurred() instead.
-    */
-    using std::conditional_t<detail::ChunkReadyCarries<T>, QtGenerator, detail::ChunkReadyGuard<T>>::chunkReady;
-
-    /*!
-      Runs \a body, a callable `void(Sink<T>&)`, on \a executor when the
-      generator starts. Throws std::invalid_argument for \a maxSize < 0.
-    */
-    template<typename Body> TypedGenerator(Executor executor, qsizetype maxSize, Body body, QObject *parent = nullptr);
-    ~TypedGenerator() override;
-
-    /*!
-      An awaitable for the next chunk: `while (auto chunk = co_await gen->next())`.
-      Resolves to an empty optional once the producer finished or the
-      generator was closed (and keeps doing so); rethrows the producer's
-      exception once. Starts the producer. Only one next() may be pending.
-
-      \warning g++ 12 miscompiles `if (co_await gen->next())` (the awaited
-      optional used directly as a condition): bind it first, as in
-      `auto chunk = co_await gen->next(); if (chunk)` or the while loop above.
-    */
-    [[nodiscard]] detail::NextChunk<T> next() { return detail::NextChunk<T>(this); }
-
-    /*!
-      For QCORO_FOREACH (`QCORO_FOREACH(const T &chunk, *gen) { ... }`):
-      co_await begin() gives an iterator at the first chunk (or end()), and
-      co_await ++it moves it on; the producer's exception is rethrown there.
-      Pull mode, like next().
-    */
-    [[nodiscard]] detail::AdvanceChunk<T> begin();
-    //! The end of a QCORO_FOREACH loop.
-    [[nodiscard]] detail::ChunkIterator<T> end() noexcept;
-
-    /*!
-      Calls \a handler(const T &) on the owner thread for each chunk, in
-      order, as long as \a receiver lives (null: as long as the generator).
-      Counts as a consumer for the lazy start, like a connection to
-      chunkReady. Works for move-only chunk types.
-    */
-    template<typename Handler> void onChunk(QObject *receiver, Handler handler);
-
-protected:
-    bool deliverChunk() override;
-
-private:
-    friend class detail::NextChunk<T>;
-    friend class detail::AdvanceChunk<T>;
-    friend class detail::ChunkIterator<T>;
-
-    template<typename Body>
-    TypedGenerator(std::shared_ptr<detail::ChunkBuffer<T>> buffer, Executor executor, Body body, QObject *parent);
-    void handOut(const T &chunk);
-    //! Pull: takes the next chunk into \a out, or tells the end. False: nothing yet.
-    bool tryTakeNext(std::optional<T> &out, std::exception_ptr &error);
-
-    std::shared_ptr<detail::ChunkBuffer<T>> m_buffer;
-    std::function<void(const T &)> m_handler;
-    bool m_errorRethrown = false;
-    detail::NextChunk<T> *m_waitingNext = nullptr;
-    std::optional<T> m_current; // the chunk a QCORO_FOREACH iterator is at
-};
-
-template<typename T> class IteratorWrapper;
-template<typename T> class IteratorWrapperSeparate;
-
-} // namespace QtOffload
-
-#include <QtOffload/impl/generator_impl.h>
-
-namespace QtOffload {
-
-/*!
-  The seed's IteratorWrapper: a generator whose producer \a f (no
-  arguments) runs on \a executor, with at most \a maxSize chunks read ahead.
-  T is deduced from f (Sink<T>& parameter, QCoro::Generator<T> or range).
-*/
-template<typename T> class IteratorWrapper : public TypedGenerator<T>
-{
-public:
-    template<typename F>
-    //! A generator over \a f's chunks, produced on \a executor, at most \a maxSize read ahead.
-    IteratorWrapper(F f, Executor executor, qsizetype maxSize, QObject *parent = nullptr)
-        : TypedGenerator<T>(std::move(executor), maxSize, detail::makeProducerBody<T>(std::move(f)).second, parent)
-    {
-    }
-};
-
-//! The seed's IteratorWrapperSeparate: the producer gets a dedicated thread.
-template<typename T> class IteratorWrapperSeparate : public TypedGenerator<T>
-{
-public:
-    template<typename F>
-    //! A generator over \a f's chunks, produced on a thread of its own, at most \a maxSize read ahead.
-    IteratorWrapperSeparate(F f, qsizetype maxSize, QObject *parent = nullptr)
-        : TypedGenerator<T>(Executor::separateThread(QStringLiteral("QtOffload generator")), maxSize,
-                            detail::makeProducerBody<T>(std::move(f)).second, parent)
-    {
-    }
-};
-
-namespace detail {
-template<typename F> using DeducedChunk = typename decltype(makeProducerBody<void>(std::declval<F>()).first)::type;
-}
-template<typename F>
-IteratorWrapper(F, Executor, qsizetype, QObject * = nullptr) -> IteratorWrapper<detail::DeducedChunk<F>>;
-template<typename F>
-IteratorWrapper(F, ThreadPool *, qsizetype, QObject * = nullptr) -> IteratorWrapper<detail::DeducedChunk<F>>;
-template<typename F>
-IteratorWrapper(F, QThreadPool *, qsizetype, QObject * = nullptr) -> IteratorWrapper<detail::DeducedChunk<F>>;
-template<typename F>
-IteratorWrapperSeparate(F, qsizetype, QObject * = nullptr) -> IteratorWrapperSeparate<detail::DeducedChunk<F>>;
-
-/*!
-  The seed's @threaded_iterable: wraps a blocking producer; each call of the
-  result, with the producer's remaining arguments, returns a
-  std::unique_ptr<TypedGenerator<T>> whose producer runs on the default pool
-  (or \a executor). Give T explicitly (`threadedIterable<int>(f)`) for a
-  generic sink lambda. Throws std::invalid_argument for \a maxSize < 0.
-*/
-template<typename T = void, typename F> auto threadedIterable(F f, qsizetype maxSize = detail::defaultIterableMaxSize())
-{
-    return detail::IterableCall<T, F>(Executor(), std::move(f), maxSize);
-}
-
-template<typename T = void, typename F>
-auto threadedIterable(Executor executor, F f, qsizetype maxSize = detail::defaultIterableMaxSize())
-{
-    return detail::IterableCall<T, F>(std::move(executor), std::move(f), maxSize);
-}
-
-//! The seed's @threaded_iterable_separate: like threadedIterable, each producer on a new dedicated thread.
-template<typename T = void, typename F>
-auto threadedIterableSeparate(F f, qsizetype maxSize = detail::defaultIterableMaxSize())
-{
-    return detail::IterableCall<T, F>(Executor::separateThread(QStringLiteral("QtOffload generator")), std::move(f),
-                                      maxSize);
-}
 
 } // namespace QtOffload

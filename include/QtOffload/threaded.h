@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include <QtOffload/generator.h>
 #include <QtOffload/threadpool.h>
+#include <QtOffload/typedgenerator.h>
 
 #include <type_traits>
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Must not build: a generic sink cannot tell the chunk type.
-#include <QtOffload/generator.h>
+#include <QtOffload/typedgenerator.h>
 
 int main()
 {

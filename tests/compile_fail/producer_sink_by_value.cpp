@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Must not build: a sink is the generator's end of the buffer, taken by reference.
-#include <QtOffload/generator.h>
+#include <QtOffload/typedgenerator.h>
 
 int main()
 {

@@ -3,10 +3,10 @@
 // must produce: a clear exception or a defined answer, never a hang or a crash.
 
 #include <QtOffload/contextvar.h>
-#include <QtOffload/generator.h>
 #include <QtOffload/invokeblocking.h>
 #include <QtOffload/threaded.h>
 #include <QtOffload/threadpool.h>
+#include <QtOffload/typedgenerator.h>
 
 #include <support/gate.h>
 #include <support/peakrss.h>

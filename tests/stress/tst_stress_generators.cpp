@@ -5,9 +5,9 @@
 // must finish, every producer must return; a watchdog turns a hang into a
 // report of what is still pending.
 
-#include <QtOffload/generator.h>
 #include <QtOffload/threaded.h>
 #include <QtOffload/threadpool.h>
+#include <QtOffload/typedgenerator.h>
 
 #include <support/peakrss.h>
 #include <support/sanitizers.h>

@@ -7,10 +7,10 @@
 // must never deliver to a dead object or leave a producer blocked.
 
 #include <QtOffload/entrypoint.h>
-#include <QtOffload/generator.h>
 #include <QtOffload/invokeblocking.h>
 #include <QtOffload/threaded.h>
 #include <QtOffload/threadpool.h>
+#include <QtOffload/typedgenerator.h>
 
 #include <support/gate.h>
 #include <support/peakrss.h>

@@ -7,8 +7,8 @@
 // a QCoro::Generator<T>, a range) is turned into one body `void(Sink<T>&)`,
 // which ProducerJob runs on a worker, reporting to the chunk buffer.
 
-#include <QtOffload/executor.h>
-#include <QtOffload/impl/chunkbuffer.h>
+#include <QtOffload/impl/job.h>
+#include <QtOffload/sink.h>
 
 #include <qcoro/qcorogenerator.h>
 
@@ -19,11 +19,7 @@
 #include <tuple>
 #include <type_traits>
 
-namespace QtOffload {
-
-template<typename T> class Sink;
-
-namespace detail {
+namespace QtOffload::detail {
 
 //! Runs a producer body on a worker and reports to its chunk buffer.
 template<typename T, typename Body> class ProducerJob final : public Job
@@ -222,5 +218,4 @@ template<typename Explicit, typename F, typename... Args> auto makeProducerBody(
     }
 }
 
-} // namespace detail
-} // namespace QtOffload
+} // namespace QtOffload::detail
