@@ -2,14 +2,13 @@
 #include <QtOffload/impl/completion.h>
 
 #include "appexit_p.h"
+#include "spin_p.h"
 #include "tsan_p.h"
 
 #include <QtCore/QEventLoop>
 #include <QtCore/QScopeGuard>
 #include <QtCore/QThread>
 #include <QtCore/QTimer>
-
-#include <thread>
 
 namespace QtOffload::detail {
 
@@ -61,9 +60,7 @@ void Completion::wait(const WaitTarget &target, std::chrono::milliseconds timeou
     const bool forever = timeout == std::chrono::milliseconds::max();
     // Most calls into a live event loop come back within tens of microseconds:
     // a short spin skips the sleep and wake-up a futex wait would cost.
-    const auto spinUntil = std::chrono::steady_clock::now() + std::chrono::microseconds(50);
-    while (!m_completed.load(std::memory_order_acquire) && std::chrono::steady_clock::now() < spinUntil)
-        std::this_thread::yield();
+    spinFor(std::chrono::microseconds(50), [this] { return m_completed.load(std::memory_order_acquire); });
     const auto deadline
         = forever ? std::chrono::steady_clock::time_point::max() : std::chrono::steady_clock::now() + timeout;
     std::unique_lock lock(m_mutex);

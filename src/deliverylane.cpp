@@ -7,6 +7,7 @@
 // posted events before the next turn. A client may also ask for a turn
 // after a delay; the lane's one timer wakes it.
 
+#include <QtOffload/deliverylane.h>
 #include <QtOffload/impl/deliverylane.h>
 
 #include "appexit_p.h"

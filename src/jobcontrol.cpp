@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // A job's progress, in the order it travels:
-//   report   the worker's JobControl::setProgress*() stores the value; only
-//            the first report after a hand-over schedules the relay;
+//   report   the worker's JobControl::setProgress*() stores the value in a
+//            LatestProgress (impl/latestprogress.h, the generator's too);
+//            only the first report after a hand-over schedules the relay;
 //   relay    a lane client in the thread that submitted the job; in a lane
 //            turn it hands the latest value to the future, but only once
 //            Qt's own throttle window (25 values a second) is open, and asks
@@ -13,6 +14,7 @@
 //            lane to destroy, so it goes even if its thread never turns again.
 
 #include <QtOffload/impl/deliverylane.h>
+#include <QtOffload/impl/latestprogress.h>
 #include <QtOffload/jobcontrol.h>
 
 #include <QtCore/QCoreApplication>
@@ -48,31 +50,21 @@ public:
     }
 
     // report (the worker)
-    void reportRange(int minimum, int maximum)
-    {
-        {
-            std::lock_guard lock(reportMutex);
-            rangeMinimum = minimum;
-            rangeMaximum = std::max(minimum, maximum);
-            ++rangeSerial;
-        }
-        value.store(minimum, std::memory_order_relaxed);
-        scheduleHandOver();
-    }
-    void reportValue(int progress, const QString *progressText)
+    void reportRange(int minimum, int maximum) { scheduleHandOver(progress.setRange(minimum, maximum)); }
+    void reportValue(int value, const QString *progressText)
     {
         if (progressText) {
-            std::lock_guard lock(reportMutex);
+            std::lock_guard lock(textMutex);
             text = *progressText;
         }
-        value.store(progress, std::memory_order_relaxed);
-        scheduleHandOver();
+        scheduleHandOver(progress.setValue(value));
     }
-    void scheduleHandOver();
+    //! \a first: the first report since the relay took one.
+    void scheduleHandOver(bool first);
 
     // relay (the submitting thread) and end (the worker), under handOverMutex
-    //! Hands the reported progress to the future.
-    void handOverLocked();
+    //! Hands \a reported (and the text) to the future.
+    void handOverLocked(const LatestProgress::Values &reported);
     //! Milliseconds until Qt passes a value on again; 0 when it would now.
     qint64 windowRemainingLocked() const
     {
@@ -84,13 +76,9 @@ public:
     QFutureInterfaceBase promise;
     StopSource stop;
 
-    std::mutex reportMutex; // the range and the text; the value is atomic
-    int rangeMinimum = 0;
-    int rangeMaximum = 0;
-    quint64 rangeSerial = 0;
+    LatestProgress progress; // the range and the value
+    std::mutex textMutex;
     QString text;
-    std::atomic<int> value { 0 };
-    std::atomic<bool> reported { false }; // a report waits for the relay
 
     std::mutex handOverMutex;
     bool done = false; // finishProgress() ran: the relay hands nothing over any more
@@ -119,51 +107,44 @@ private:
         if (m_state->done)
             return false;
         if (const qint64 remaining = m_state->windowRemainingLocked(); remaining > 0) {
-            // Qt would drop it: keep it (and `reported`) until the window opens.
+            // Qt would drop it: it stays reported until the window opens.
             scheduleDeliveryIn(std::chrono::milliseconds(remaining));
             return false;
         }
-        m_state->reported.store(false);
-        m_state->handOverLocked();
+        LatestProgress::Values reported;
+        if (m_state->progress.take(reported))
+            m_state->handOverLocked(reported);
         return false;
     }
 
     const std::shared_ptr<JobControlState> m_state;
 };
 
-void JobControlState::scheduleHandOver()
+void JobControlState::scheduleHandOver(bool first)
 {
     if (!relay) {
         // No event loop to relay through: the worker hands over itself, when Qt would pass it on.
         std::lock_guard lock(handOverMutex);
         if (!done && windowRemainingLocked() == 0)
-            handOverLocked();
+            handOverLocked(progress.peek());
         return;
     }
-    // Only the first report after a hand-over does more than two stores.
-    if (reported.load(std::memory_order_relaxed) || reported.exchange(true))
-        return;
-    relay->scheduleDelivery();
+    if (first)
+        relay->scheduleDelivery(); // the later reports wait for it
 }
 
-void JobControlState::handOverLocked()
+void JobControlState::handOverLocked(const LatestProgress::Values &reported)
 {
-    int minimum = 0;
-    int maximum = 0;
-    quint64 serial = 0;
     QString currentText;
     {
-        std::lock_guard lock(reportMutex);
-        minimum = rangeMinimum;
-        maximum = rangeMaximum;
-        serial = rangeSerial;
+        std::lock_guard lock(textMutex);
         currentText = text;
     }
-    const int current = value.load(std::memory_order_relaxed);
-    if (serial != handedRangeSerial) {
-        promise.setProgressRange(minimum, maximum); // passed on at once by Qt
-        handedRangeSerial = serial;
-        handedValue = minimum;
+    const int current = int(reported.value);
+    if (reported.rangeSerial != handedRangeSerial) {
+        promise.setProgressRange(int(reported.minimum), int(reported.maximum)); // passed on at once by Qt
+        handedRangeSerial = reported.rangeSerial;
+        handedValue = int(reported.minimum);
     }
     if (current == handedValue && currentText == handedText)
         return;
@@ -194,7 +175,7 @@ void finishProgress(JobControlState &state) noexcept
         if (state.done)
             return;
         state.done = true;
-        state.handOverLocked();
+        state.handOverLocked(state.progress.peek());
         relay = std::exchange(state.relay, nullptr);
     }
     // It may be in a lane turn right now, waiting for handOverMutex: the lane

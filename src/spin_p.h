@@ -1,6 +1,16 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+// Spin, then sleep: the one way QtOffload waits for another thread. A wait
+// that is over within microseconds (a pool worker between the jobs of a
+// burst, a producer waiting for room, a caller waiting for a call into a
+// live event loop) would pay a sleep and a wake-up, tens of microseconds on
+// a VM; so the waiter first polls for a moment with spinFor(), and sleeps
+// on its own condition (a condition variable) only if that did not end it.
+
+#include <chrono>
+#include <thread>
+
 namespace QtOffload::detail {
 
 //! One step of a busy-wait: tells the core (and a hyperthread sibling) that we only spin.
@@ -11,6 +21,26 @@ inline void cpuRelax() noexcept
 #elif defined(__aarch64__)
     asm volatile("yield");
 #endif
+}
+
+/*!
+  Polls \a done for up to \a limit and returns whether it became true. It
+  gives the core away (yield) every 32 polls: on a machine whose cores are
+  all busy, the thread it waits for may need this very core.
+*/
+template<typename Done> bool spinFor(std::chrono::microseconds limit, Done done)
+{
+    const auto until = std::chrono::steady_clock::now() + limit;
+    for (;;) {
+        for (int i = 0; i < 32; ++i) {
+            if (done())
+                return true;
+            cpuRelax();
+        }
+        if (std::chrono::steady_clock::now() >= until)
+            return done();
+        std::this_thread::yield();
+    }
 }
 
 } // namespace QtOffload::detail

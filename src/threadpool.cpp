@@ -267,18 +267,7 @@ void ThreadPoolPrivate::workerLoop()
 
 void ThreadPoolPrivate::spinForWork() const
 {
-    const auto spinUntil = Clock::now() + spinBeforeSleep;
-    for (;;) {
-        for (int i = 0; i < 32; ++i) {
-            if (hasWork() || stopping.load(std::memory_order_relaxed))
-                return;
-            detail::cpuRelax();
-        }
-        if (Clock::now() >= spinUntil)
-            return;
-        // Every worker may spin, so give the core to the submitting thread if it waits for one.
-        std::this_thread::yield();
-    }
+    detail::spinFor(spinBeforeSleep, [this] { return hasWork() || stopping.load(std::memory_order_relaxed); });
 }
 
 void ThreadPoolPrivate::startWorker()

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include <QtOffload/impl/submit.h>
+#include <QtOffload/impl/job.h>
 
 #include <QtCore/QPointer>
 #include <QtCore/QString>

@@ -2,7 +2,7 @@
 #pragma once
 
 #include <QtOffload/errors.h>
-#include <QtOffload/impl/submit.h>
+#include <QtOffload/impl/job.h>
 
 #include <QtCore/QObject>
 #include <QtCore/QStringList>

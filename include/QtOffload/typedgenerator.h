@@ -27,12 +27,7 @@ template<typename T> class ChunkIterator;
 template<typename T> class AdvanceChunk;
 
 //! The maxSize threadedIterable() uses unless told: QTOFFLOAD_ITERABLE_MAX_SIZE, or 1024.
-inline qsizetype defaultIterableMaxSize()
-{
-    bool ok = false;
-    const int size = qEnvironmentVariableIntValue("QTOFFLOAD_ITERABLE_MAX_SIZE", &ok);
-    return ok && size >= 0 ? size : 1024;
-}
+QTOFFLOAD_EXPORT qsizetype defaultIterableMaxSize();
 
 namespace detail {
 //! Whether chunkReady() can carry a T: QVariant::fromValue() copies it.

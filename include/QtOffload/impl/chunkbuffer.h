@@ -8,6 +8,7 @@
 // push -> wake -> lane -> deliver -> release, is in src/generator.cpp.
 
 #include <QtOffload/errors.h>
+#include <QtOffload/impl/latestprogress.h>
 
 #include <QtCore/QFuture>
 #include <QtCore/QFutureInterface>
@@ -69,16 +70,11 @@ public:
     //! While paused the producer blocks at its next yield; close() still wakes it.
     void setPaused(bool paused);
 
-    struct Progress
-    {
-        qint64 minimum = 0;
-        qint64 maximum = 0;
-        qint64 value = 0;
-    };
+    using Progress = LatestProgress::Values;
     //! The progress, if the producer reported any since the last call.
-    bool takeProgress(Progress &out);
+    bool takeProgress(Progress &out) noexcept;
     //! Whether takeProgress() would find a report. Any thread.
-    bool progressReported() const noexcept { return m_progressReported.load(std::memory_order_relaxed); }
+    bool progressReported() const noexcept;
 
     struct End
     {
@@ -144,11 +140,8 @@ private:
     // Read by the consumer at each take: on a line of its own, away from the producer's writes.
     alignas(64) std::atomic<bool> m_closedFlag { false };
     std::atomic<bool> m_producing { false }; // the producer runs and is not blocked on a full buffer
-    // Written by the producer, read by the consumer; m_progressReported says "read me".
-    alignas(64) std::atomic<qint64> m_progressMinimum { 0 };
-    std::atomic<qint64> m_progressMaximum { 0 };
-    std::atomic<qint64> m_progressValue { 0 };
-    std::atomic<bool> m_progressReported { false };
+    // Written by the producer, read by the consumer.
+    alignas(64) LatestProgress m_progress;
 };
 
 /*!
