@@ -16,6 +16,7 @@
 #include <QtCore/QPromise>
 #include <QtCore/QRandomGenerator>
 #include <QtCore/QThread>
+#include <QtCore/QThreadPool>
 #include <QtCore/QTimer>
 #include <QtTest/QtTest>
 
@@ -123,6 +124,7 @@ private Q_SLOTS:
     void testRunCancelledFutureThrowsCancelledError();
     void testShutdownClosesOpenGenerator();
     void testShutdownStopsAndJoinsSeparateThreads();
+    void testShutdownStopsQThreadPoolJobs();
     void testShutdownReportsThreadIgnoringStop();
     void testShutdownCancelsQueuedPoolJobs();
     void testInvokeBlockingDuringShutdownFails();
@@ -341,6 +343,45 @@ void tst_Entrypoint::testShutdownStopsAndJoinsSeparateThreads()
     QVERIFY(first.isFinished() && second.isFinished());
     QVERIFY(!first.isCanceled()); // stopped, so it returned its result
     QVERIFY(first.result() >= 0);
+}
+
+// QThreadPool cannot list what it runs, so QtOffload keeps its jobs there in
+// a list while they run, and the shutdown asks them to stop as it asks the
+// separate threads: a job looping on its StopToken returns, and a producer
+// blocked on its generator's full buffer finds the stream closed.
+void tst_Entrypoint::testShutdownStopsQThreadPoolJobs()
+{
+    Entrypoint ep(m_argc, m_argv, { .poolSize = 1 });
+    QThreadPool qtPool;
+    qtPool.setMaxThreadCount(2);
+    auto started = std::make_shared<Gate>();
+    QFuture<int> looping = QtOffload::threaded(&qtPool, [started](StopToken stop) {
+        started->release();
+        int turns = 0;
+        while (!stop.waitFor(5ms))
+            ++turns;
+        return turns;
+    })();
+    auto produced = std::make_shared<std::atomic<int>>(0);
+    auto returned = std::make_shared<std::atomic<bool>>(false);
+    auto generator = QtOffload::threadedIterable(
+        QtOffload::Executor(&qtPool),
+        [produced, returned](QtOffload::Sink<int> &out) {
+            for (int i = 0; out.yield(i); ++i)
+                produced->fetch_add(1);
+            returned->store(true);
+        },
+        2)();
+    QVERIFY(started->tryAcquire(1, waitMs));
+    QCOMPARE(ep.run(nextChunk(generator.get())), std::optional<int>(0));
+    QTRY_VERIFY_WITH_TIMEOUT(produced->load() >= generator->maxSize(), waitMs); // blocked on the full buffer
+
+    const QStringList stuck = ep.shutdown();
+    QVERIFY2(stuck.isEmpty(), qPrintable(stuck.join(QStringLiteral(", "))));
+    QVERIFY(qtPool.waitForDone(waitMs));
+    QVERIFY(returned->load());
+    QVERIFY(looping.isFinished() && !looping.isCanceled());
+    QVERIFY(looping.result() >= 0);
 }
 
 void tst_Entrypoint::testShutdownReportsThreadIgnoringStop()

@@ -67,6 +67,7 @@ private Q_SLOTS:
     void testDestroyCancelsQueuedAndFinishesRunning();
     void testSubmitAfterShutdownThrows();
     void testShutdownReportsBusyThreads();
+    void testShutdownAsksRunningJobsToStop();
     void testSetDefault();
     void testDestroyingDefaultRevertsToProcessPool();
     void testPoolSizeFromEnvironment_data();
@@ -368,6 +369,35 @@ void tst_ThreadPool::testShutdownReportsBusyThreads()
     QVERIFY(!held.isCanceled()); // shutting down never cancels a job that already runs
     QVERIFY(held.result());
     QVERIFY(pool.shutdown(10s).isEmpty());
+}
+
+// A pool that shuts down asks what runs on it to stop, down the path the
+// work took (Job::requestStop()): a job taking a StopToken sees it, and so
+// does a JobControl job, suspended or not. Without the request neither
+// would ever return, and shutdown() would report both threads busy.
+void tst_ThreadPool::testShutdownAsksRunningJobsToStop()
+{
+    ThreadPool pool(2, QStringLiteral("stopping"));
+    Gate started;
+    QFuture<int> looping = pool.run([&started](QtOffload::StopToken stop) {
+        started.release();
+        int turns = 0;
+        while (!stop.waitFor(5ms))
+            ++turns;
+        return turns;
+    });
+    QFuture<bool> controlled = pool.run([&started](QtOffload::JobControl &control) {
+        started.release();
+        while (!control.isStopRequested())
+            control.stopToken().waitFor(5ms);
+        return true;
+    });
+    QVERIFY(started.tryAcquire(2, waitMs));
+
+    QVERIFY(pool.shutdown(std::chrono::milliseconds(waitMs)).isEmpty());
+    QVERIFY(looping.isFinished() && !looping.isCanceled());
+    QVERIFY(looping.result() >= 0);
+    QVERIFY(controlled.result());
 }
 
 void tst_ThreadPool::testSetDefault()

@@ -31,13 +31,17 @@ class EntrypointPrivate;
   creates a QCoreApplication from \a argc/\a argv. Installs a ThreadPool of
   poolSize threads as ThreadPool::defaultPool().
 
-  On destruction (or shutdown()), in this order: the pool stops taking jobs
-  and cancels its queued ones (their futures report cancelled); every open
-  generator is closed; pending and new invokeBlocking() calls into the main
-  thread fail with ShutdownError; every threadedSeparate() thread gets its
-  stop request and is joined within shutdownTimeout (one that ignores it is
-  reported by name with qWarning, not waited on forever); the pool's running
-  jobs are waited for, within shutdownTimeout too. Then the previous default pool is
+  On destruction (or shutdown()), in this order: the pool stops taking jobs,
+  cancels its queued ones (their futures report cancelled) and asks its
+  running ones to stop; so are the jobs running on a QThreadPool (a
+  generator's producer finds its stream closed, a job taking a StopToken or
+  a JobControl sees its stop requested); pending and new invokeBlocking()
+  calls into the main thread fail with ShutdownError; every
+  threadedSeparate() thread gets its stop request and is joined within
+  shutdownTimeout (one that ignores it is reported by name with qWarning,
+  not waited on forever); the pool's running jobs are waited for, within
+  shutdownTimeout too. A generator whose producer runs on a ThreadPool of
+  your own is closed by that pool's shutdown, or as its owner thread ends. Then the previous default pool is
   restored and an application object it created is destroyed. A new
   Entrypoint may be made afterwards. Create it on the main thread.
 

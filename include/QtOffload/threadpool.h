@@ -66,10 +66,11 @@ public:
     ThreadPool(int maxThreads, const QString &name, QObject *parent = nullptr);
 
     /*!
-      Closes the generators whose producers run on this pool (a producer's
-      next yield returns false, so one blocked on a full buffer returns),
-      cancels the queued jobs (their futures report cancelled), waits for the
-      running ones, joins every thread. Call it from a thread that is not one
+      Cancels the queued jobs (their futures report cancelled), asks the
+      running ones to stop (a generator's producer finds its stream closed:
+      its next yield returns false, so one blocked on a full buffer returns;
+      a job taking a StopToken or a JobControl sees its stop requested),
+      waits for them and joins every thread. Call it from a thread that is not one
       of this pool's workers; the thread of a generator it feeds is fine.
     */
     ~ThreadPool() override;
@@ -113,9 +114,9 @@ public:
     }
 
     /*!
-      Stops taking jobs (submit() throws ShutdownError from now on), closes
-      the generators whose producers run here, cancels the queued jobs and
-      waits up to \a timeout for the running ones.
+      Stops taking jobs (submit() throws ShutdownError from now on), cancels
+      the queued jobs, asks the running ones to stop (as the destructor does)
+      and waits up to \a timeout for them.
       Returns the names of the threads still running a job then (empty when
       the pool is idle). May be called again, e.g. first with a zero timeout
       to refuse and cancel, later to wait. The destructor does the same with
