@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <QtOffload/errors.h>
 
+#include "errors_p.h"
 #include "tsan_p.h"
 
 #include <QtCore/QException>

@@ -17,6 +17,7 @@
 #include <QtOffload/generator.h>
 #include <QtOffload/impl/finishfuture.h>
 
+#include "errors_p.h"
 #include "jobthread_p.h"
 #include "progressfraction_p.h"
 #include "spin_p.h"

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include <QtOffload/impl/job.h>
 
+#include "errors_p.h"
+
 #include <QtCore/QDebug>
 
 namespace QtOffload::detail {

@@ -5,6 +5,7 @@
 
 #include <QtCore/QFutureWatcher>
 
+#include "errors_p.h"
 #include "progressfraction_p.h"
 
 namespace QtOffload {

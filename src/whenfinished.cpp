@@ -2,6 +2,8 @@
 #include <QtOffload/errors.h>
 #include <QtOffload/whenfinished.h>
 
+#include "errors_p.h"
+
 #include <QtCore/QDebug>
 
 namespace QtOffload::detail {

@@ -63,12 +63,6 @@ namespace detail {
   the library is built with TSan.
 */
 QTOFFLOAD_EXPORT void announceHandOver(const std::exception_ptr &error) noexcept;
-
-//! The readable (demangled where the ABI allows) name of \a type.
-QTOFFLOAD_EXPORT std::string typeName(const std::type_info &type);
-
-//! A readable message for any exception, including ones not derived from std::exception.
-QTOFFLOAD_EXPORT std::string describeException(const std::exception_ptr &error);
 } // namespace detail
 
 } // namespace QtOffload
