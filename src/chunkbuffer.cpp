@@ -271,7 +271,6 @@ QFuture<void> ChunkBufferBase::close(std::exception_ptr reason)
             break;
         }
         m_droppedCount.fetch_add(quint64(clearLocked()), std::memory_order_relaxed);
-        m_closedFlag.store(true, std::memory_order_release);
         wakeConsumerLocked();
     }
     if (neverStarted)

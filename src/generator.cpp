@@ -42,7 +42,8 @@ public:
     };
     enum class Consumption {
         Push, //!< chunkReady and the typed handler get every chunk
-        Pull, //!< chunks go only to next()
+        Pull, //!< chunks go only to next(), and none waits
+        PullWaiting, //!< chunks go only to next(), and one is suspended for the coming chunk
     };
 
     std::shared_ptr<detail::ChunkBufferBase> buffer;
@@ -53,14 +54,12 @@ public:
     Phase phase = Phase::Created;
     Consumption consumption = Consumption::Push;
     bool running = false; // the running property: from the producer's start until finished()
-    bool nextWaiting = false; // a next() is suspended
     bool unsendableReported = false;
     enum class Handler { None, Bound, Unbound } handler = Handler::None;
     QPointer<QObject> handlerReceiver;
     qsizetype lastBuffered = 0;
     QFuture<void> closeFuture;
     QtGenerator::EndReason endReason = QtGenerator::EndReason::NotEnded;
-    bool paused = false;
     detail::ChunkBufferBase::Progress progress;
     quint64 progressTurn = 0; // the lane turn that delivered progress last
     quint64 progressDeferredTurn = 0; // the turn that asked for the next one for a newer report
@@ -185,14 +184,13 @@ bool QtGenerator::isDone() const noexcept { return d_func()->phase == QtGenerato
 
 QtGenerator::EndReason QtGenerator::endReason() const noexcept { return d_func()->endReason; }
 
-bool QtGenerator::isPaused() const noexcept { return d_func()->paused; }
+bool QtGenerator::isPaused() const noexcept { return d_func()->buffer->isPaused(); }
 
 void QtGenerator::setPaused(bool paused)
 {
     Q_D(QtGenerator);
-    if (d->paused == paused)
+    if (d->buffer->isPaused() == paused)
         return;
-    d->paused = paused;
     d->buffer->setPaused(paused);
     if (!paused)
         d->buffer->scheduleConsumer(); // what was held back goes out from the next turn
@@ -283,8 +281,7 @@ void QtGenerator::setHandlerReceiver(QObject *receiver)
 void QtGenerator::setNextWaiting(bool waiting)
 {
     Q_D(QtGenerator);
-    d->consumption = QtGeneratorPrivate::Consumption::Pull;
-    d->nextWaiting = waiting;
+    d->consumption = waiting ? QtGeneratorPrivate::Consumption::PullWaiting : QtGeneratorPrivate::Consumption::Pull;
 }
 
 void QtGenerator::startIfNeeded()
@@ -334,9 +331,9 @@ bool QtGenerator::deliverOne()
             return false; // chunks wait in the bounded buffer; a consumer that connects schedules us
         startIfNeeded();
     }
-    if (d->paused && d->phase == Phase::Running)
+    if (d->phase == Phase::Running && d->buffer->isPaused())
         return false; // held: resume() schedules the next turn
-    if (d->consumption == QtGeneratorPrivate::Consumption::Pull && !d->nextWaiting) {
+    if (d->consumption == QtGeneratorPrivate::Consumption::Pull) {
         finishIfEnded(); // e.g. closed with nobody awaiting: finished() still comes
         return false;
     }

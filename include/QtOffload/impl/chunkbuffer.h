@@ -69,6 +69,8 @@ public:
     QFuture<void> close(std::exception_ptr reason = {});
     //! While paused the producer blocks at its next yield; close() still wakes it.
     void setPaused(bool paused);
+    //! Whether setPaused(true) holds the stream. Thread: any.
+    bool isPaused() const noexcept { return m_paused.load(std::memory_order_relaxed); }
 
     using Progress = LatestProgress::Values;
     //! The progress, if the producer reported any since the last call.
@@ -100,7 +102,11 @@ protected:
     void delivered(bool lastTaken);
     //! Consumer: \a count taken chunks were dropped because the buffer was closed.
     void dropped(qsizetype count) noexcept;
-    bool closedForConsumer() const noexcept { return m_closedFlag.load(std::memory_order_acquire); }
+    bool closedForConsumer() const noexcept
+    {
+        const State state = m_state.load(std::memory_order_acquire);
+        return state == State::Closing || state == State::Closed;
+    }
     //! Consumer, before a take that may find nothing: waits a few microseconds for a running producer's next push.
     void awaitPushBriefly() const noexcept;
     //! With m_mutex held: drops the pushed chunks; returns how many.
@@ -118,12 +124,11 @@ private:
     const qsizetype m_lowWater; // a producer waiting on a full buffer goes on once it drained to this
     const qsizetype m_releaseStep; // delivered chunks give their room back this many at a time
     // Guarded by m_mutex:
-    State m_state = State::NotStarted;
     std::condition_variable m_producerCv;
     LaneClient *m_consumer = nullptr;
     bool m_consumerWaiting = false; // the consumer found nothing and waits for a push
     bool m_producerWaiting = false;
-    bool m_paused = false;
+    std::atomic<bool> m_paused { false }; // written under m_mutex; read by the consumer without it
     // Pushed and not yet released: what maxSize bounds. Read without the lock by the producer's spin.
     std::atomic<qsizetype> m_outstanding { 0 };
     quint64 m_takenCount = 0; // for the hand-off
@@ -137,8 +142,10 @@ private:
     quint64 m_deliveredCount = 0;
     quint64 m_pushedWhenTaken = 0; // m_pushedCount at the last take from the producer's deque
     qsizetype m_unreleased = 0;
-    // Read by the consumer at each take: on a line of its own, away from the producer's writes.
-    alignas(64) std::atomic<bool> m_closedFlag { false };
+    // The one state of the stream. Written under m_mutex; read without it by
+    // the consumer at each take and by both spins: on a line of its own,
+    // away from the producer's writes.
+    alignas(64) std::atomic<State> m_state { State::NotStarted };
     std::atomic<bool> m_producing { false }; // the producer runs and is not blocked on a full buffer
     // Written by the producer, read by the consumer.
     alignas(64) LatestProgress m_progress;
