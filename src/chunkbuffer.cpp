@@ -90,7 +90,7 @@ bool ChunkBufferBase::waitForRoomLocked(std::unique_lock<std::mutex> &lock)
     }
     if (m_state == State::Producing && m_outstanding >= capacity) {
         lock.unlock();
-        spinFor(producerSpin,
+        spinFor(producerSpin, SpinYield::GiveCore,
                 [&] { return m_outstanding.load(std::memory_order_relaxed) <= m_lowWater || closedForConsumer(); });
         lock.lock();
     }
@@ -166,7 +166,7 @@ void ChunkBufferBase::awaitPushBriefly() const noexcept
 {
     if (!m_producing.load(std::memory_order_relaxed))
         return; // it is blocked, gone, or not started: a spin would only burn the core
-    spinFor(consumerSpin, [this] {
+    spinFor(consumerSpin, SpinYield::KeepCore, [this] {
         return m_pushedCount.load(std::memory_order_relaxed) != m_pushedWhenTaken || closedForConsumer()
             || !m_producing.load(std::memory_order_relaxed);
     });

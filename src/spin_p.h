@@ -23,12 +23,21 @@ inline void cpuRelax() noexcept
 #endif
 }
 
+//! Whether a spin gives its core away now and then.
+enum class SpinYield {
+    //! For a worker waiting for another thread (a submitter, a consumer): on a machine whose
+    //! cores are all busy, the thread it waits for may need this very core.
+    GiveCore,
+    //! For a receiving thread inside its delivery turn (a GUI thread): giving the core away
+    //! there can cost it a whole time slice, which its timers and input would feel.
+    KeepCore,
+};
+
 /*!
-  Polls \a done for up to \a limit and returns whether it became true. It
-  gives the core away (yield) every 32 polls: on a machine whose cores are
-  all busy, the thread it waits for may need this very core.
+  Polls \a done for up to \a limit and returns whether it became true; with
+  SpinYield::GiveCore it yields every 32 polls.
 */
-template<typename Done> bool spinFor(std::chrono::microseconds limit, Done done)
+template<typename Done> bool spinFor(std::chrono::microseconds limit, SpinYield yield, Done done)
 {
     const auto until = std::chrono::steady_clock::now() + limit;
     for (;;) {
@@ -39,7 +48,8 @@ template<typename Done> bool spinFor(std::chrono::microseconds limit, Done done)
         }
         if (std::chrono::steady_clock::now() >= until)
             return done();
-        std::this_thread::yield();
+        if (yield == SpinYield::GiveCore)
+            std::this_thread::yield();
     }
 }
 

@@ -24,9 +24,8 @@ using Clock = std::chrono::steady_clock;
 class ThreadPoolPrivate
 {
 public:
-    ThreadPoolPrivate(ThreadPool *q, int maxThreads, QString name)
-        : q(q)
-        , name(std::move(name))
+    ThreadPoolPrivate(int maxThreads, QString name)
+        : name(std::move(name))
         , maxThreads(maxThreads)
     {
     }
@@ -55,7 +54,6 @@ public:
     bool reserveThread(int cap);
     int hardThreadCap() const { return maxThreads * 4 + 16; }
 
-    ThreadPool *const q;
     const QString name;
     const int maxThreads;
 
@@ -267,7 +265,8 @@ void ThreadPoolPrivate::workerLoop()
 
 void ThreadPoolPrivate::spinForWork() const
 {
-    detail::spinFor(spinBeforeSleep, [this] { return hasWork() || stopping.load(std::memory_order_relaxed); });
+    detail::spinFor(spinBeforeSleep, detail::SpinYield::GiveCore,
+                    [this] { return hasWork() || stopping.load(std::memory_order_relaxed); });
 }
 
 void ThreadPoolPrivate::startWorker()
@@ -489,7 +488,7 @@ ThreadPool::ThreadPool(int maxThreads, QObject *parent)
 
 ThreadPool::ThreadPool(int maxThreads, const QString &name, QObject *parent)
     : QObject(parent)
-    , d(std::make_unique<ThreadPoolPrivate>(this, maxThreads > 0 ? maxThreads : QThread::idealThreadCount(),
+    , d(std::make_unique<ThreadPoolPrivate>(maxThreads > 0 ? maxThreads : QThread::idealThreadCount(),
                                             name.isEmpty() ? QString::number(quintptr(this), 16) : name))
 {
     setObjectName(QStringLiteral("QtOffload pool %1").arg(d->name));

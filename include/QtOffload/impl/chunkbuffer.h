@@ -128,7 +128,6 @@ private:
     LaneClient *m_consumer = nullptr;
     bool m_consumerWaiting = false; // the consumer found nothing and waits for a push
     bool m_producerWaiting = false;
-    std::atomic<bool> m_paused { false }; // written under m_mutex; read by the consumer without it
     // Pushed and not yet released: what maxSize bounds. Read without the lock by the producer's spin.
     std::atomic<qsizetype> m_outstanding { 0 };
     quint64 m_takenCount = 0; // for the hand-off
@@ -146,6 +145,7 @@ private:
     // the consumer at each take and by both spins: on a line of its own,
     // away from the producer's writes.
     alignas(64) std::atomic<State> m_state { State::NotStarted };
+    std::atomic<bool> m_paused { false }; // written under m_mutex by setPaused(); read by the consumer without it
     std::atomic<bool> m_producing { false }; // the producer runs and is not blocked on a full buffer
     // Written by the producer, read by the consumer.
     alignas(64) LatestProgress m_progress;
