@@ -8,8 +8,9 @@
 // a VM; so the waiter first polls for a moment with spinFor(), and sleeps
 // on its own condition (a condition variable) only if that did not end it.
 
+#include <QtCore/QThread>
+
 #include <chrono>
-#include <thread>
 
 namespace QtOffload::detail {
 
@@ -49,7 +50,7 @@ template<typename Done> bool spinFor(std::chrono::microseconds limit, SpinYield 
         if (std::chrono::steady_clock::now() >= until)
             return done();
         if (yield == SpinYield::GiveCore)
-            std::this_thread::yield();
+            QThread::yieldCurrentThread();
     }
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <QtCore/qglobal.h>
+#include <QtOffload/qtoffloadversion.h>
 
 #include <chrono>
 
@@ -15,5 +16,13 @@ namespace QtOffload {
 
 //! A timeout that never expires, for the functions that take one.
 inline constexpr std::chrono::milliseconds Forever = std::chrono::milliseconds::max();
+
+/*!
+  The version of the QtOffload library the program runs with, as
+  "major.minor.patch", like qVersion(). QTOFFLOAD_VERSION_STR and
+  QTOFFLOAD_VERSION (for `#if QTOFFLOAD_VERSION >= QT_VERSION_CHECK(...)`)
+  are the version of the headers it was compiled against.
+*/
+[[nodiscard]] QTOFFLOAD_EXPORT const char *version() noexcept;
 
 } // namespace QtOffload

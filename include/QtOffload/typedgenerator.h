@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-// The typed side of a generator: TypedGenerator<T> over the QtGenerator
-// core, its awaitables (next(), QCORO_FOREACH), the seed's iterator
+// The typed side of a generator: the producer's Sink<T>, TypedGenerator<T>
+// over the QtGenerator core, its awaitables (next(), QCORO_FOREACH), the seed's iterator
 // wrappers and threadedIterable(). The typed shell only converts: it takes
 // one chunk out of the chunk buffer and hands it to the typed handler,
 // chunkReady or a waiting next(); everything else (lazy start, lane turns,
@@ -10,7 +10,6 @@
 
 #include <QtOffload/generator.h>
 #include <QtOffload/impl/producer.h>
-#include <QtOffload/sink.h>
 
 #include <coroutine>
 #include <exception>

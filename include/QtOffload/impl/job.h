@@ -38,7 +38,7 @@ public:
     virtual JobOutcome run() noexcept = 0;
     //! The job will never run (its executor is shutting down): tell whoever waits.
     virtual void cancel() noexcept = 0;
-    //! A stop was requested for the thread running this job (Entrypoint shutdown).
+    //! Its executor shuts down while it runs (a pool's shutdown, an Entrypoint's, the application's exit): stop soon.
     virtual void requestStop() noexcept { }
 
     //! The next job in an executor's lock-free submission list; the executor's to use.

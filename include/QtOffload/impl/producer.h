@@ -8,7 +8,7 @@
 // which ProducerJob runs on a worker, reporting to the chunk buffer.
 
 #include <QtOffload/impl/job.h>
-#include <QtOffload/sink.h>
+#include <QtOffload/producer.h>
 
 #include <qcoro/qcorogenerator.h>
 
@@ -21,53 +21,65 @@
 
 namespace QtOffload::detail {
 
+/*!
+  What a producer job does whatever its chunk type (src/producer.cpp): it
+  starts the buffer's producer, finishes it with the body's outcome, closes
+  the stream when its executor asks it to stop, and fails the stream when
+  its executor will never run it.
+*/
+class QTOFFLOAD_EXPORT ProducerJobBase : public Job
+{
+public:
+    void requestStop() noexcept final;
+    void cancel() noexcept final;
+
+protected:
+    explicit ProducerJobBase(std::shared_ptr<ChunkBufferBase> buffer);
+    ~ProducerJobBase() override;
+
+    //! False when the stream was closed before the producer started: the buffer is finished then, and the body must
+    //! not run.
+    bool startProducing() noexcept;
+    //! The body returned (\a error null) or threw.
+    JobOutcome finishProducing(std::exception_ptr error) noexcept;
+
+    const std::shared_ptr<ChunkBufferBase> m_buffer;
+    //! The creator's context, in force while the body runs.
+    const Context m_context;
+};
+
 //! Runs a producer body on a worker and reports to its chunk buffer.
-template<typename T, typename Body> class ProducerJob final : public Job
+template<typename T, typename Body> class ProducerJob final : public ProducerJobBase
 {
 public:
     ProducerJob(std::shared_ptr<ChunkBuffer<T>> buffer, Body body)
-        : m_buffer(std::move(buffer))
+        : ProducerJobBase(std::move(buffer))
         , m_body(std::move(body))
-        , m_context(Context::capture())
     {
     }
 
     JobOutcome run() noexcept override
     {
-        if (!m_buffer->producerStarting()) {
-            m_buffer->producerFinished({});
+        if (!startProducing())
             return JobOutcome::Cancelled;
-        }
         std::exception_ptr error;
         {
             ContextScope scope(m_context);
             try {
-                // Destroyed before producerFinished(): close()'s future means the
+                // Destroyed before the producer finishes: close()'s future means the
                 // producer's state (files, coroutine frame) is gone too.
                 Body body = std::move(m_body);
-                Sink<T> sink(m_buffer.get());
+                Sink<T> sink(static_cast<ChunkBuffer<T> *>(m_buffer.get()));
                 std::invoke(body, sink);
             } catch (...) {
                 error = std::current_exception();
             }
         }
-        m_buffer->producerFinished(error);
-        return error ? JobOutcome::Failed : JobOutcome::Succeeded;
-    }
-
-    //! Its executor shuts down: the stream closes, so the producer's next yield returns false (or it never starts).
-    void requestStop() noexcept override { (void)m_buffer->close(); }
-
-    void cancel() noexcept override
-    {
-        m_buffer->producerFinished(std::make_exception_ptr(
-            ShutdownError("QtOffload: the executor shut down before the generator's producer started")));
+        return finishProducing(error);
     }
 
 private:
-    std::shared_ptr<ChunkBuffer<T>> m_buffer;
     Body m_body;
-    Context m_context;
 };
 
 template<typename T> struct IsQCoroGenerator : std::false_type

@@ -28,6 +28,13 @@ int main(int argc, char *argv[])
 {
     QtOffload::Entrypoint entrypoint(argc, argv, { .poolSize = 2 });
     const QString report = entrypoint.run(work());
-    std::printf("QtOffload %s consumer: %s\n", QTOFFLOAD_FOUND_VERSION, qPrintable(report));
+    // The package CMake found, the headers compiled here and the library loaded must be one version.
+    if (qstrcmp(QtOffload::version(), QTOFFLOAD_FOUND_VERSION) != 0
+        || qstrcmp(QTOFFLOAD_VERSION_STR, QTOFFLOAD_FOUND_VERSION) != 0) {
+        std::fprintf(stderr, "version mismatch: package %s, headers %s, library %s\n", QTOFFLOAD_FOUND_VERSION,
+                     QTOFFLOAD_VERSION_STR, QtOffload::version());
+        return 1;
+    }
+    std::printf("QtOffload %s consumer: %s\n", QtOffload::version(), qPrintable(report));
     return 0;
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+// The producer's side of a generator: what a push-style producer is handed.
+
 #include <QtOffload/impl/chunkbuffer.h>
 
 namespace QtOffload {
