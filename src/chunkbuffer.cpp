@@ -73,21 +73,23 @@ bool ChunkBufferBase::producerStarting()
     if (m_state != State::NotStarted)
         return false; // closed before it started
     m_state = State::Producing;
-    m_producing.store(true, std::memory_order_release);
     return true;
 }
 
 // push
+template<typename Ready> void ChunkBufferBase::producerSleepLocked(std::unique_lock<std::mutex> &lock, Ready ready)
+{
+    m_state = State::ProducerWaiting;
+    m_producerCv.wait(lock, [&] { return m_state != State::ProducerWaiting || ready(); });
+    if (m_state == State::ProducerWaiting)
+        m_state = State::Producing; // else close() made it Closing
+}
+
 bool ChunkBufferBase::waitForRoomLocked(std::unique_lock<std::mutex> &lock)
 {
     const qsizetype capacity = capacityFor(m_maxSize);
-    if (m_state == State::Producing && m_paused) {
-        m_producing.store(false, std::memory_order_relaxed);
-        m_producerWaiting = true;
-        m_producerCv.wait(lock, [&] { return m_state != State::Producing || !m_paused; });
-        m_producerWaiting = false;
-        m_producing.store(m_state == State::Producing, std::memory_order_relaxed);
-    }
+    if (m_state == State::Producing && m_paused)
+        producerSleepLocked(lock, [&] { return !m_paused; });
     if (m_state == State::Producing && m_outstanding >= capacity) {
         lock.unlock();
         spinFor(producerSpin, SpinYield::GiveCore,
@@ -95,12 +97,8 @@ bool ChunkBufferBase::waitForRoomLocked(std::unique_lock<std::mutex> &lock)
         lock.lock();
     }
     if (m_state == State::Producing && m_outstanding >= capacity) {
-        m_producing.store(false, std::memory_order_relaxed);
-        m_producerWaiting = true;
         // Woken once the consumer has drained to the low water (or paused); may fill up to capacity again.
-        m_producerCv.wait(lock, [&] { return m_state != State::Producing || (m_outstanding < capacity && !m_paused); });
-        m_producerWaiting = false;
-        m_producing.store(m_state == State::Producing, std::memory_order_relaxed);
+        producerSleepLocked(lock, [&] { return m_outstanding < capacity && !m_paused; });
     }
     return m_state == State::Producing;
 }
@@ -113,9 +111,7 @@ bool ChunkBufferBase::pushedLocked(std::unique_lock<std::mutex> &lock)
     wakeConsumerLocked();
     if (m_maxSize == 0) {
         // A hand-off: the producer does not run ahead of the consumer at all.
-        m_producerWaiting = true;
-        m_producerCv.wait(lock, [&] { return m_state != State::Producing || m_takenCount >= sequence; });
-        m_producerWaiting = false;
+        producerSleepLocked(lock, [&] { return m_takenCount >= sequence; });
     }
     return m_state == State::Producing;
 }
@@ -152,7 +148,7 @@ void ChunkBufferBase::takenLocked(qsizetype count)
     }
     m_takenCount += quint64(count);
     m_pushedWhenTaken = m_pushedCount.load(std::memory_order_relaxed);
-    if (m_producerWaiting && m_maxSize == 0)
+    if (m_state == State::ProducerWaiting && m_maxSize == 0)
         m_producerCv.notify_one();
 }
 
@@ -164,12 +160,12 @@ qsizetype ChunkBufferBase::bufferedCount() const noexcept
 
 void ChunkBufferBase::awaitPushBriefly() const noexcept
 {
-    if (!m_producing.load(std::memory_order_relaxed))
-        return; // it is blocked, gone, or not started: a spin would only burn the core
-    spinFor(consumerSpin, SpinYield::KeepCore, [this] {
-        return m_pushedCount.load(std::memory_order_relaxed) != m_pushedWhenTaken || closedForConsumer()
-            || !m_producing.load(std::memory_order_relaxed);
-    });
+    // Only while the producer runs and is awake: asleep, gone or not started, a spin would only burn the core.
+    const auto producing = [this] { return m_state.load(std::memory_order_relaxed) == State::Producing; };
+    if (!producing())
+        return;
+    spinFor(consumerSpin, SpinYield::KeepCore,
+            [&] { return m_pushedCount.load(std::memory_order_relaxed) != m_pushedWhenTaken || !producing(); });
 }
 
 // release
@@ -190,7 +186,7 @@ void ChunkBufferBase::release(qsizetype wakeAt)
     std::lock_guard lock(m_mutex);
     m_outstanding.store(m_outstanding.load(std::memory_order_relaxed) - m_unreleased, std::memory_order_relaxed);
     m_unreleased = 0;
-    if (m_producerWaiting && m_outstanding <= wakeAt)
+    if (m_state == State::ProducerWaiting && m_outstanding <= wakeAt)
         m_producerCv.notify_one();
 }
 
@@ -211,7 +207,6 @@ void ChunkBufferBase::producerFinished(std::exception_ptr error) noexcept
     if (stoppedLocked())
         return;
     m_state = m_state == State::Closing ? State::Closed : State::Returned;
-    m_producing.store(false, std::memory_order_relaxed);
     m_error = std::move(error);
     wakeConsumerLocked();
 }
@@ -259,8 +254,8 @@ QFuture<void> ChunkBufferBase::close(std::exception_ptr reason)
             neverStarted = true;
             break;
         case State::Producing:
+        case State::ProducerWaiting:
             m_state = State::Closing;
-            m_producing.store(false, std::memory_order_relaxed);
             m_producerCv.notify_all();
             break;
         case State::Returned:

@@ -36,10 +36,14 @@ public:
     enum class Phase {
         Created, //!< before the owner thread's first delivery turn
         Idle, //!< no consumer yet: nothing starts, chunks wait in the buffer
-        Running, //!< the producer was started
-        Closing, //!< close() was called; finished() comes once the producer stopped
-        Done, //!< finished() was emitted
+        Running, //!< the producer was started (the running property is true from here)
+        Stopping, //!< close() was called after the start; finished() comes once the producer stopped
+        Closing, //!< close() was called before the start; the producer never runs, finished() comes in a turn
+        Done, //!< the end was reached: its signals went out, finished() last
     };
+    //! Open for chunks: neither closed nor ended.
+    bool isOpen() const noexcept { return phase == Phase::Created || phase == Phase::Idle || phase == Phase::Running; }
+
     enum class Consumption {
         Push, //!< chunkReady and the typed handler get every chunk
         Pull, //!< chunks go only to next(), and none waits
@@ -53,8 +57,6 @@ public:
     const std::type_info *unsendableChunkType = nullptr;
     Phase phase = Phase::Created;
     Consumption consumption = Consumption::Push;
-    bool running = false; // the running property: from the producer's start until finished()
-    bool unsendableReported = false;
     enum class Handler { None, Bound, Unbound } handler = Handler::None;
     QPointer<QObject> handlerReceiver;
     qsizetype lastBuffered = 0;
@@ -174,7 +176,13 @@ QtGenerator::~QtGenerator()
     d->producer.reset();
 }
 
-bool QtGenerator::isRunning() const noexcept { return d_func()->running; }
+bool QtGenerator::isRunning() const noexcept
+{
+    const auto phase = d_func()->phase;
+    return phase == QtGeneratorPrivate::Phase::Running || phase == QtGeneratorPrivate::Phase::Stopping;
+}
+
+detail::ChunkBufferBase &QtGenerator::chunkBuffer() const noexcept { return *d_func()->buffer; }
 
 qsizetype QtGenerator::maxSize() const noexcept { return d_func()->buffer->maxSize(); }
 
@@ -240,7 +248,9 @@ QFuture<void> QtGenerator::closeBecause(std::exception_ptr reason)
         return d->closeFuture;
     d->closeFuture = d->buffer->close(std::move(reason));
     d->producer.reset();
-    if (d->phase != QtGeneratorPrivate::Phase::Done)
+    if (d->phase == QtGeneratorPrivate::Phase::Running)
+        d->phase = QtGeneratorPrivate::Phase::Stopping;
+    else if (d->isOpen())
         d->phase = QtGeneratorPrivate::Phase::Closing;
     // finished() comes from a lane turn once the producer stopped, never from inside close().
     d->buffer->scheduleConsumer();
@@ -289,11 +299,11 @@ void QtGenerator::startIfNeeded()
     Q_D(QtGenerator);
     if (d->phase != QtGeneratorPrivate::Phase::Created && d->phase != QtGeneratorPrivate::Phase::Idle)
         return;
-    d->phase = QtGeneratorPrivate::Phase::Running;
     detail::JobPtr job = std::move(d->producer);
     if (!job)
         return;
-    setRunning(true);
+    d->phase = QtGeneratorPrivate::Phase::Running;
+    Q_EMIT runningChanged(true);
     try {
         // The executor's shutdown stops the producer (ProducerJob::requestStop() closes the stream).
         detail::SubmitAccess::submit(d->executor, std::move(job));
@@ -318,9 +328,8 @@ bool QtGenerator::deliverOne()
         if (!self)
             return false;
     }
-    if (d->unsendableChunkType && !d->unsendableReported && wantsChunkReady()) {
+    if (d->unsendableChunkType && d->isOpen() && wantsChunkReady()) {
         // Its chunks would reach nobody: the stream fails, and its end says why (errorOccurred(), then finished()).
-        d->unsendableReported = true;
         closeBecause(std::make_exception_ptr(std::logic_error(
             "QtOffload: chunkReady cannot carry chunks of type " + detail::typeName(*d->unsendableChunkType)
             + " (a QVariant needs a copyable type); take them with onChunk() or next(). The generator is closed.")));
@@ -353,15 +362,6 @@ bool QtGenerator::deliverOne()
 
 void QtGenerator::chunkTaken() { emitBufferedIfChanged(); }
 
-void QtGenerator::setRunning(bool running)
-{
-    Q_D(QtGenerator);
-    if (d->running == running)
-        return;
-    d->running = running;
-    Q_EMIT runningChanged(running);
-}
-
 void QtGenerator::emitBufferedIfChanged()
 {
     Q_D(QtGenerator);
@@ -378,15 +378,18 @@ detail::ChunkBufferBase::End QtGenerator::finishIfEnded()
     const detail::ChunkBufferBase::End end = d->buffer->end();
     if (!end.reached || !end.producerStopped || d->phase == QtGeneratorPrivate::Phase::Done)
         return end;
+    const bool wasRunning = isRunning();
     d->phase = QtGeneratorPrivate::Phase::Done; // before the signals: a handler may call back in
     d->endReason = end.error ? EndReason::Failed : end.closed ? EndReason::Closed : EndReason::Completed;
     QPointer<QtGenerator> self(this);
     deliverProgress(true);
     if (!self)
         return end;
-    setRunning(false);
-    if (!self)
-        return end;
+    if (wasRunning) {
+        Q_EMIT runningChanged(false);
+        if (!self)
+            return end;
+    }
     emitBufferedIfChanged();
     if (!self)
         return end;

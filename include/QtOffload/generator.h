@@ -188,6 +188,8 @@ private:
     QtGenerator(std::shared_ptr<detail::ChunkBufferBase> buffer, Executor executor, detail::JobPtr producer,
                 TypedStep typedStep, const std::type_info *unsendableChunkType, QObject *parent);
 
+    //! The stream's chunk buffer, which both ends share.
+    detail::ChunkBufferBase &chunkBuffer() const noexcept;
     //! Something is connected to chunkReady.
     bool wantsChunkReady() const;
     //! Starts the producer if it has not started yet.
@@ -222,7 +224,6 @@ private:
     bool reportStranded();
     //! close(), and the end is Failed with \a reason when it is set (errorOccurred() tells it).
     QFuture<void> closeBecause(std::exception_ptr reason);
-    void setRunning(bool running);
     void emitBufferedIfChanged();
     //! Emits progressChanged() if the producer reported since; at most once per turn unless \a final.
     void deliverProgress(bool final);

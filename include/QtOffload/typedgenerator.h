@@ -121,8 +121,12 @@ private:
     void handOut(const T &chunk);
     //! Pull: takes the next chunk into \a out, or tells the end. False: nothing yet.
     bool tryTakeNext(std::optional<T> &out, std::exception_ptr &error);
+    //! The core's buffer, which the typed handle made as a ChunkBuffer<T>.
+    detail::ChunkBuffer<T> &typedBuffer() const noexcept
+    {
+        return static_cast<detail::ChunkBuffer<T> &>(chunkBuffer());
+    }
 
-    std::shared_ptr<detail::ChunkBuffer<T>> m_buffer;
     std::function<void(const T &)> m_handler;
     bool m_errorRethrown = false;
     NextChunk<T> *m_waitingNext = nullptr;
@@ -257,7 +261,6 @@ TypedGenerator<T>::TypedGenerator(std::shared_ptr<detail::ChunkBuffer<T>> buffer
                                   QObject *parent)
     : QtGenerator(buffer, std::move(executor), std::make_unique<detail::ProducerJob<T, Body>>(buffer, std::move(body)),
                   &TypedGenerator::deliverChunk, detail::ChunkReadyCarries<T> ? nullptr : &typeid(T), parent)
-    , m_buffer(std::move(buffer))
 {
 }
 
@@ -301,7 +304,7 @@ template<typename T> bool TypedGenerator<T>::deliverTyped()
         return true;
     }
     std::optional<T> chunk;
-    if (!m_buffer->take(chunk))
+    if (!typedBuffer().take(chunk))
         return false;
     chunkTaken();
     handOut(*chunk);
@@ -326,7 +329,7 @@ template<typename T> bool TypedGenerator<T>::tryTakeNext(std::optional<T> &out, 
 {
     setNextWaiting(m_waitingNext != nullptr); // pull mode from now on
     startIfNeeded();
-    if (m_buffer->take(out)) {
+    if (typedBuffer().take(out)) {
         QPointer<QObject> self(this);
         chunkTaken(); // pull mode refreshes buffered at each next()
         if (self)

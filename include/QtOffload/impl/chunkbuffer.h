@@ -31,6 +31,7 @@ public:
     enum class State {
         NotStarted, //!< the producer has not run yet
         Producing, //!< the producer runs
+        ProducerWaiting, //!< the producer runs, asleep until there is room, resume() or its hand-off was taken
         Returned, //!< the producer returned or threw
         Closing, //!< closed while the producer runs: it stops at its next yield
         Closed, //!< closed, and the producer has stopped (or never ran)
@@ -116,6 +117,8 @@ protected:
 
 private:
     bool stoppedLocked() const { return m_state == State::Returned || m_state == State::Closed; }
+    //! With m_mutex held, on the producer's thread: sleeps until \a ready() or the stream closes.
+    template<typename Ready> void producerSleepLocked(std::unique_lock<std::mutex> &lock, Ready ready);
     void wakeConsumerLocked();
     //! Gives the delivered chunks' room back; wakes a waiting producer once at most \a wakeAt are outstanding.
     void release(qsizetype wakeAt);
@@ -127,7 +130,6 @@ private:
     std::condition_variable m_producerCv;
     LaneClient *m_consumer = nullptr;
     bool m_consumerWaiting = false; // the consumer found nothing and waits for a push
-    bool m_producerWaiting = false;
     // Pushed and not yet released: what maxSize bounds. Read without the lock by the producer's spin.
     std::atomic<qsizetype> m_outstanding { 0 };
     quint64 m_takenCount = 0; // for the hand-off
@@ -146,7 +148,6 @@ private:
     // away from the producer's writes.
     alignas(64) std::atomic<State> m_state { State::NotStarted };
     std::atomic<bool> m_paused { false }; // written under m_mutex by setPaused(); read by the consumer without it
-    std::atomic<bool> m_producing { false }; // the producer runs and is not blocked on a full buffer
     // Written by the producer, read by the consumer.
     alignas(64) LatestProgress m_progress;
 };
