@@ -53,6 +53,8 @@ public:
     bool watchEnd(LaneClient *client, const std::function<void()> &underLock);
     //! On the lane's thread: one turn.
     void runTurn();
+    //! See LaneClient::deliverNow().
+    bool deliverNow(LaneClient *client);
     //! The lane stops waking up; returns its waker, for the caller to delete in the waker's thread.
     LaneWaker *detachWaker();
     //! As the lane retires (no turn runs): destroys the clients handed over for deletion, tells those that watch its
@@ -380,6 +382,22 @@ void DeliveryLane::runTurn()
     m_turns = turn.outer;
 }
 
+bool DeliveryLane::deliverNow(LaneClient *client)
+{
+    // A turn of its own on the stack of turns, so that the client's destruction marks it gone; no budget: the
+    // consumer asked for these deliveries, and the first one that has nothing ends them.
+    Turn turn;
+    turn.client = client;
+    {
+        std::lock_guard lock(m_mutex);
+        turn.outer = std::exchange(m_turns, &turn);
+    }
+    while (client->deliverOne() && !turn.clientGone) { }
+    std::lock_guard lock(m_mutex);
+    m_turns = turn.outer;
+    return !turn.clientGone;
+}
+
 LaneWaker *DeliveryLane::detachWaker()
 {
     std::lock_guard lock(m_mutex);
@@ -471,6 +489,12 @@ void LaneClient::scheduleNextTurn() { m_lane->scheduleNextTurn(this); }
 void LaneClient::scheduleDeliveryIn(std::chrono::milliseconds delay) { m_lane->scheduleAfter(this, delay); }
 
 quint64 LaneClient::currentTurn() const { return m_lane->turnSerial; }
+
+bool LaneClient::deliverNow()
+{
+    const std::shared_ptr<DeliveryLane> lane = m_lane; // the client may go, and with it its reference
+    return lane->deliverNow(this);
+}
 
 void LaneClient::leaveLane() { m_lane->remove(this); }
 

@@ -50,6 +50,15 @@ public:
         PullWaiting, //!< chunks go only to next(), and one is suspended for the coming chunk
     };
 
+    //! What the generator has still to tell, in this order: the end's signals, or bufferedChanged() after a take.
+    enum Notice : quint8 {
+        ProgressNotice = 1, //!< progressChanged(): the last progress, before the end
+        StoppedNotice = 2, //!< runningChanged(false)
+        BufferedNotice = 4, //!< bufferedChanged(lastBuffered)
+        FailedNotice = 8, //!< errorOccurred(endMessage)
+        FinishedNotice = 16, //!< finished()
+    };
+
     std::shared_ptr<detail::ChunkBufferBase> buffer;
     Executor executor;
     detail::JobPtr producer; // until it is submitted
@@ -60,6 +69,8 @@ public:
     enum class Handler { None, Bound, Unbound } handler = Handler::None;
     QPointer<QObject> handlerReceiver;
     qsizetype lastBuffered = 0;
+    quint8 notices = 0; // Notice flags
+    QString endMessage; // what errorOccurred() says of a failed end
     QFuture<void> closeFuture;
     QtGenerator::EndReason endReason = QtGenerator::EndReason::NotEnded;
     detail::ChunkBufferBase::Progress progress;
@@ -217,26 +228,35 @@ qreal QtGenerator::progress() const noexcept
     return detail::progressFraction(p.minimum, p.maximum, p.value);
 }
 
-void QtGenerator::deliverProgress(bool final)
+bool QtGenerator::deliverProgress()
 {
     Q_D(QtGenerator);
-    if (!final && d->progressTurn == currentTurn()) {
+    if (d->progressTurn == currentTurn()) {
         // One progressChanged() per turn: a report that came since waits for the next.
         if (d->progressDeferredTurn != d->progressTurn && d->buffer->progressReported()) {
             d->progressDeferredTurn = d->progressTurn;
             scheduleNextTurn();
         }
-        return;
+        return false;
     }
+    if (!takeProgress())
+        return false;
+    d->progressTurn = currentTurn();
+    Q_EMIT progressChanged();
+    return true;
+}
+
+bool QtGenerator::takeProgress()
+{
+    Q_D(QtGenerator);
     detail::ChunkBufferBase::Progress progress;
     if (!d->buffer->takeProgress(progress))
-        return;
-    d->progressTurn = currentTurn();
+        return false;
     if (progress.minimum == d->progress.minimum && progress.maximum == d->progress.maximum
         && progress.value == d->progress.value)
-        return;
+        return false;
     d->progress = progress;
-    Q_EMIT progressChanged();
+    return true;
 }
 
 QFuture<void> QtGenerator::close() { return closeBecause({}); }
@@ -278,7 +298,12 @@ bool QtGenerator::hasHandler() const
         || (d->handler == QtGeneratorPrivate::Handler::Bound && d->handlerReceiver);
 }
 
-bool QtGenerator::hasConsumer() const { return hasHandler() || (!d_func()->unsendableChunkType && wantsChunkReady()); }
+bool QtGenerator::hasConsumer() const
+{
+    Q_D(const QtGenerator);
+    return hasHandler() || d->consumption == QtGeneratorPrivate::Consumption::PullWaiting
+        || (!d->unsendableChunkType && wantsChunkReady());
+}
 
 void QtGenerator::setHandlerReceiver(QObject *receiver)
 {
@@ -294,16 +319,13 @@ void QtGenerator::setNextWaiting(bool waiting)
     d->consumption = waiting ? QtGeneratorPrivate::Consumption::PullWaiting : QtGeneratorPrivate::Consumption::Pull;
 }
 
-void QtGenerator::startIfNeeded()
+bool QtGenerator::start()
 {
     Q_D(QtGenerator);
-    if (d->phase != QtGeneratorPrivate::Phase::Created && d->phase != QtGeneratorPrivate::Phase::Idle)
-        return;
     detail::JobPtr job = std::move(d->producer);
     if (!job)
-        return;
+        return false;
     d->phase = QtGeneratorPrivate::Phase::Running;
-    Q_EMIT runningChanged(true);
     try {
         // The executor's shutdown stops the producer (ProducerJob::requestStop() closes the stream).
         detail::SubmitAccess::submit(d->executor, std::move(job));
@@ -311,23 +333,35 @@ void QtGenerator::startIfNeeded()
         // The executor cancelled the producer job: the buffer now holds a
         // ShutdownError, which reaches the consumer like a producer failure.
     }
+    Q_EMIT runningChanged(true);
+    return true;
 }
 
-// deliver: one lane turn's share
+bool QtGenerator::deliverNow()
+{
+    // Between moveToThread() and the first event in the new thread the old lane still holds it: the join delivers.
+    return d_func()->changingLane || LaneClient::deliverNow();
+}
+
+// deliver: one lane turn's share. Each step brings the state up to date
+// first and makes at most one call out of the library (a signal, the typed
+// handler, a next()'s resumption), as its last action: that call may
+// destroy the generator, and the lane, which learns of it, is the one place
+// that checks (a consumer's next() runs the same steps through deliverNow()).
 bool QtGenerator::deliverOne()
 {
     Q_D(QtGenerator);
     using Phase = QtGeneratorPrivate::Phase;
     if (d->phase == Phase::Created)
         d->phase = Phase::Idle; // from now on a consumer that connects starts the producer at once
-    if (d->phase == Phase::Done)
-        return false;
-    {
-        QPointer<QtGenerator> self(this);
-        deliverProgress(false);
-        if (!self)
-            return false;
+    if (d->notices != 0) {
+        announceNext();
+        return true;
     }
+    if (d->phase == Phase::Done)
+        return d->typedStep(this, false); // a waiting next() learns of the end, after the end's signals
+    if (deliverProgress())
+        return true;
     if (d->unsendableChunkType && d->isOpen() && wantsChunkReady()) {
         // Its chunks would reach nobody: the stream fails, and its end says why (errorOccurred(), then finished()).
         closeBecause(std::make_exception_ptr(std::logic_error(
@@ -338,68 +372,79 @@ bool QtGenerator::deliverOne()
     if (d->phase == Phase::Idle) {
         if (!hasConsumer())
             return false; // chunks wait in the bounded buffer; a consumer that connects schedules us
-        startIfNeeded();
+        if (start())
+            return true;
     }
+    if (d->typedStep(this, false))
+        return true; // the rest of a chunk that goes to more than one consumer, paused or not
     if (d->phase == Phase::Running && d->buffer->isPaused())
         return false; // held: resume() schedules the next turn
-    if (d->consumption == QtGeneratorPrivate::Consumption::Pull) {
-        finishIfEnded(); // e.g. closed with nobody awaiting: finished() still comes
-        return false;
-    }
+    if (d->consumption == QtGeneratorPrivate::Consumption::Pull)
+        return noteEndIfReached(); // e.g. closed with nobody awaiting: finished() still comes
     if (d->consumption == QtGeneratorPrivate::Consumption::Push && d->phase == Phase::Running && !hasConsumer()) {
         // The consumer left mid-stream: the rest waits for the next one, and
         // the producer may fill the buffer meanwhile.
         d->buffer->releaseDelivered();
         return false;
     }
-    QPointer<QtGenerator> self(this);
-    if (d->typedStep(this)) // may destroy this
-        return self && d->consumption == QtGeneratorPrivate::Consumption::Push;
-    if (self)
-        finishIfEnded();
-    return false;
+    return d->typedStep(this, true) || noteEndIfReached();
 }
 
-void QtGenerator::chunkTaken() { emitBufferedIfChanged(); }
-
-void QtGenerator::emitBufferedIfChanged()
+void QtGenerator::chunkTaken()
 {
     Q_D(QtGenerator);
     const qsizetype now = d->buffer->bufferedCount();
     if (now == d->lastBuffered)
         return;
     d->lastBuffered = now;
-    Q_EMIT bufferedChanged(now);
+    d->notices |= QtGeneratorPrivate::BufferedNotice;
 }
 
-detail::ChunkBufferBase::End QtGenerator::finishIfEnded()
+bool QtGenerator::noteEndIfReached()
 {
     Q_D(QtGenerator);
     const detail::ChunkBufferBase::End end = d->buffer->end();
-    if (!end.reached || !end.producerStopped || d->phase == QtGeneratorPrivate::Phase::Done)
-        return end;
-    const bool wasRunning = isRunning();
+    if (!end.reached || !end.producerStopped)
+        return false;
+    if (takeProgress())
+        d->notices |= QtGeneratorPrivate::ProgressNotice;
+    if (isRunning())
+        d->notices |= QtGeneratorPrivate::StoppedNotice;
+    chunkTaken();
+    if (end.error) {
+        d->endMessage = QString::fromStdString(detail::describeException(end.error));
+        d->notices |= QtGeneratorPrivate::FailedNotice;
+    }
+    d->notices |= QtGeneratorPrivate::FinishedNotice;
     d->phase = QtGeneratorPrivate::Phase::Done; // before the signals: a handler may call back in
     d->endReason = end.error ? EndReason::Failed : end.closed ? EndReason::Closed : EndReason::Completed;
-    QPointer<QtGenerator> self(this);
-    deliverProgress(true);
-    if (!self)
-        return end;
-    if (wasRunning) {
+    return true;
+}
+
+void QtGenerator::announceNext()
+{
+    Q_D(QtGenerator);
+    using P = QtGeneratorPrivate;
+    // The lowest flag first: the end's signals in their documented order.
+    const auto notice = P::Notice(d->notices & -d->notices);
+    d->notices &= ~notice;
+    switch (notice) {
+    case P::ProgressNotice:
+        Q_EMIT progressChanged();
+        break;
+    case P::StoppedNotice:
         Q_EMIT runningChanged(false);
-        if (!self)
-            return end;
+        break;
+    case P::BufferedNotice:
+        Q_EMIT bufferedChanged(d->lastBuffered);
+        break;
+    case P::FailedNotice:
+        Q_EMIT errorOccurred(d->endMessage);
+        break;
+    case P::FinishedNotice:
+        Q_EMIT finished();
+        break;
     }
-    emitBufferedIfChanged();
-    if (!self)
-        return end;
-    if (end.error) {
-        Q_EMIT errorOccurred(QString::fromStdString(detail::describeException(end.error)));
-        if (!self)
-            return end;
-    }
-    Q_EMIT finished();
-    return end;
 }
 
 } // namespace QtOffload

@@ -917,6 +917,126 @@ private Q_SLOTS:
 
     // --- properties ---
 
+    // --- destroyed by what it delivers ---
+
+    void testDestroyedFromEachOfItsCalls_data()
+    {
+        QTest::addColumn<QString>("by");
+        QTest::addColumn<bool>("fails");
+        // Each of the generator's calls out, destroying it: what it delivers next must not touch it.
+        for (const char *by :
+             { "onChunk", "chunkReady", "onChunk before chunkReady", "chunkReady after onChunk", "bufferedChanged",
+               "progressChanged", "runningChanged(true)", "runningChanged(false)", "finished" })
+            QTest::newRow(by) << QString::fromLatin1(by) << false;
+        QTest::newRow("errorOccurred") << QStringLiteral("errorOccurred") << true;
+        QTest::newRow("failed, finished") << QStringLiteral("finished") << true;
+    }
+
+    void testDestroyedFromEachOfItsCalls()
+    {
+        QFETCH(QString, by);
+        QFETCH(bool, fails);
+        // Released once the producer's state is gone, whether it ran or not.
+        auto returned = std::make_shared<Gate>();
+        std::shared_ptr<void> producerState(nullptr, [returned](void *) { returned->release(); });
+        auto filled = std::make_shared<Gate>();
+        auto *generator = threadedIterable(
+                              [producerState = std::move(producerState), filled, fails](Sink<int> &out) {
+                                  out.setProgressRange(0, 6);
+                                  for (int i = 0; i < 6; ++i) {
+                                      out.setProgressValue(i);
+                                      if (!out.yield(i))
+                                          return;
+                                  }
+                                  filled->release();
+                                  if (fails)
+                                      throw std::runtime_error("the producer failed");
+                              },
+                              16)()
+                              .release();
+        QSignalSpy destroyed(generator, &QObject::destroyed);
+        int deletions = 0;
+        auto destroy = [&] {
+            ++deletions;
+            delete generator;
+        };
+        const bool handlerDeletes = by.startsWith(QLatin1String("onChunk"));
+        const bool signalDeletes = by.startsWith(QLatin1String("chunkReady"));
+        const bool connectHandler = by != QLatin1String("chunkReady");
+        const bool connectSignal = signalDeletes || by == QLatin1String("onChunk before chunkReady");
+        QList<int> handled;
+        QList<int> signalled;
+        if (connectHandler) {
+            generator->onChunk(nullptr, [&](const int &chunk) {
+                handled << chunk;
+                // The rest is buffered before the next take, so that its take changes buffered.
+                if (chunk == 0)
+                    QVERIFY(filled->tryAcquire(1, waitMs));
+                if (chunk == 1 && handlerDeletes) {
+                    destroy();
+                    QCOMPARE(chunk, 1); // the chunk it reads outlives the generator
+                }
+            });
+        }
+        if (connectSignal) {
+            connect(generator, &QtGenerator::chunkReady, this, [&](const QVariant &chunk) {
+                signalled << chunk.toInt();
+                if (chunk.toInt() == 1 && signalDeletes)
+                    destroy();
+            });
+        }
+        const auto once = [&](auto signal, auto when) {
+            connect(generator, signal, this, [=, &destroy](auto... arguments) {
+                if (when(arguments...))
+                    destroy();
+            });
+        };
+        if (by == QLatin1String("bufferedChanged"))
+            once(&QtGenerator::bufferedChanged, [](qsizetype) { return true; });
+        else if (by == QLatin1String("progressChanged"))
+            once(&QtGenerator::progressChanged, [] { return true; });
+        else if (by == QLatin1String("runningChanged(true)"))
+            once(&QtGenerator::runningChanged, [](bool running) { return running; });
+        else if (by == QLatin1String("runningChanged(false)"))
+            once(&QtGenerator::runningChanged, [](bool running) { return !running; });
+        else if (by == QLatin1String("errorOccurred"))
+            once(&QtGenerator::errorOccurred, [](const QString &) { return true; });
+        else if (by == QLatin1String("finished"))
+            once(&QtGenerator::finished, [] { return true; });
+
+        QVERIFY(destroyed.wait(waitMs));
+        QCOMPARE(deletions, 1);
+        QVERIFY(returned->tryAcquire(1, waitMs)); // destroying it closed the stream: the producer's state is gone
+        // Whatever the lane still had for it runs now, and must find nothing of it.
+        QCoreApplication::processEvents();
+        QCoreApplication::sendPostedEvents();
+        QCoreApplication::processEvents();
+        if (handlerDeletes || signalDeletes) {
+            // Nothing after the chunk that destroyed it; the one that went to the
+            // handler first goes on to chunkReady only if the handler left the generator.
+            QCOMPARE(handled, connectHandler ? sequence(2) : QList<int> {});
+            QCOMPARE(signalled, connectSignal ? sequence(handlerDeletes ? 1 : 2) : QList<int> {});
+        }
+    }
+
+    void testDestroyedWhileAPulledChunkIsHandedOut()
+    {
+        // A pulled chunk goes to chunkReady first; a slot that destroys the
+        // generator there leaves the waiting next() with a ShutdownError.
+        auto *generator = threadedIterable(countTo, 4)(10).release();
+        QSignalSpy destroyed(generator, &QObject::destroyed);
+        QList<int> signalled;
+        connect(generator, &QtGenerator::chunkReady, this, [&](const QVariant &chunk) {
+            signalled << chunk.toInt();
+            if (chunk.toInt() == 1)
+                delete generator;
+        });
+        QCOMPARE(next(generator), std::optional<int>(0));
+        QVERIFY_THROWS_EXCEPTION(ShutdownError, next(generator));
+        QCOMPARE(destroyed.size(), 1);
+        QCOMPARE(signalled, (QList<int> { 0, 1 }));
+    }
+
     void testPropertiesAndChangeSignals()
     {
         // A producer parked at gates, so every buffered value is known.

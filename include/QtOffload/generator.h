@@ -176,10 +176,14 @@ private:
     template<typename T> friend class NextChunk;
 
     /*!
-      The one typed step, handed to the core by TypedGenerator<T>: take one
-      chunk and hand it out. False when none was buffered. May delete the generator.
+      The one typed step, handed to the core by TypedGenerator<T>: goes on
+      with a chunk that is on its way to more than one consumer, or tells a
+      waiting next() the end once the end's signals are out; with \a mayTake,
+      else takes one chunk and hands it out. At most one call out of the
+      library, as its last action (it may destroy the generator). False when
+      it had nothing to do.
     */
-    using TypedStep = bool (*)(QtGenerator *generator);
+    using TypedStep = bool (*)(QtGenerator *generator, bool mayTake);
 
     /*!
       For TypedGenerator<T>. \a unsendableChunkType is the chunk type when
@@ -192,8 +196,6 @@ private:
     detail::ChunkBufferBase &chunkBuffer() const noexcept;
     //! Something is connected to chunkReady.
     bool wantsChunkReady() const;
-    //! Starts the producer if it has not started yet.
-    void startIfNeeded();
     //! A typed handler was set (null \a receiver: lives as long as the generator).
     void setHandlerReceiver(QObject *receiver);
     //! A typed handler is set and its receiver lives.
@@ -207,13 +209,10 @@ private:
       when called from a thread other than the generator's.
     */
     bool acceptsConsumerCall(const char *call);
-    //! After a chunk was taken: keeps buffered up to date.
+    //! After a chunk was taken: bufferedChanged() follows in the next delivery step.
     void chunkTaken();
-    /*!
-      If the stream is over, emits errorOccurred()/finished() once and returns
-      its end. Call it when the buffer was found empty. May delete this.
-    */
-    detail::ChunkBufferBase::End finishIfEnded();
+    //! A next() that would wait: the deliveries it needs run now (LaneClient::deliverNow()). False: this was destroyed.
+    bool deliverNow();
 
     // The core's own.
     bool deliverOne() override;
@@ -224,9 +223,16 @@ private:
     bool reportStranded();
     //! close(), and the end is Failed with \a reason when it is set (errorOccurred() tells it).
     QFuture<void> closeBecause(std::exception_ptr reason);
-    void emitBufferedIfChanged();
-    //! Emits progressChanged() if the producer reported since; at most once per turn unless \a final.
-    void deliverProgress(bool final);
+    //! Submits the producer and emits runningChanged(true). False if it was started already.
+    bool start();
+    //! If the stream is over: the end's signals are noted, to go out one per step. False if not.
+    bool noteEndIfReached();
+    //! Emits the first noted signal.
+    void announceNext();
+    //! Emits progressChanged() if the producer reported since, at most once per turn.
+    bool deliverProgress();
+    //! Takes the producer's latest progress; false if it did not change.
+    bool takeProgress();
 
     Q_DECLARE_PRIVATE(QtGenerator)
     std::unique_ptr<QtGeneratorPrivate> d_ptr;

@@ -115,12 +115,18 @@ private:
 
     template<typename Body>
     TypedGenerator(std::shared_ptr<detail::ChunkBuffer<T>> buffer, Executor executor, Body body, QObject *parent);
-    //! The typed step the core is handed: take one chunk and hand it out. False when none was buffered.
-    static bool deliverChunk(QtGenerator *core);
-    bool deliverTyped();
-    void handOut(const T &chunk);
-    //! Pull: takes the next chunk into \a out, or tells the end. False: nothing yet.
-    bool tryTakeNext(std::optional<T> &out, std::exception_ptr &error);
+    //! Where a chunk goes, in this order: the typed handler, chunkReady, a waiting next().
+    enum class HandOut : quint8 { None, Handler, Signal, Next };
+
+    //! The typed step the core is handed (QtGenerator::TypedStep).
+    static bool deliverChunk(QtGenerator *core, bool mayTake);
+    bool deliverTyped(bool mayTake);
+    //! The consumer after \a done that wants the chunk, or None.
+    HandOut handOutAfter(HandOut done) const;
+    //! Hands \a chunk to \a to, the last call of a step; a next() takes it (it is the last consumer).
+    bool handOutTo(HandOut to, T &chunk);
+    //! A waiting next() gets the end: an empty optional, and the producer's exception once.
+    bool completeNextAtEnd();
     //! The core's buffer, which the typed handle made as a ChunkBuffer<T>.
     detail::ChunkBuffer<T> &typedBuffer() const noexcept
     {
@@ -129,7 +135,12 @@ private:
 
     std::function<void(const T &)> m_handler;
     bool m_errorRethrown = false;
-    NextChunk<T> *m_waitingNext = nullptr;
+    NextChunk<T> *m_waitingNext = nullptr; // waits for the coming chunk, suspended or still in await_ready()
+    // A chunk on its way to more than one consumer, one per step: shared, so
+    // that a consumer that destroys the generator does not destroy the chunk
+    // it is reading too.
+    std::shared_ptr<T> m_inHand;
+    HandOut m_inHandNext = HandOut::None; // who gets m_inHand in the next step
     std::optional<T> m_current; // the chunk a QCORO_FOREACH iterator is at
 };
 
@@ -155,17 +166,17 @@ public:
     {
         if (!m_generator->acceptsConsumerCall("TypedGenerator::next()"))
             throw std::logic_error("QtOffload: next() on a generator that can never deliver (see its errorOccurred())");
-        return tryComplete();
-    }
-    //! Waits for the coming chunk. Throws std::logic_error while another next() waits.
-    void await_suspend(std::coroutine_handle<> handle)
-    {
         if (m_generator->m_waitingNext)
             throw std::logic_error("QtOffload: only one next() may wait on a generator at a time");
-        m_handle = handle;
         m_generator->m_waitingNext = this;
         m_generator->setNextWaiting(true);
+        // What is buffered comes now, through the delivery steps: they may
+        // complete this, or destroy the generator, which completes it too.
+        (void)m_generator->deliverNow();
+        return m_completed;
     }
+    //! Waits for the coming chunk.
+    void await_suspend(std::coroutine_handle<> handle) { m_handle = handle; }
     //! The chunk, or an empty optional at the end; rethrows the producer's exception once.
     std::optional<T> await_resume()
     {
@@ -176,12 +187,20 @@ public:
 
 private:
     friend class TypedGenerator<T>;
-    bool tryComplete() { return m_generator->tryTakeNext(m_value, m_error); }
+    //! It has its chunk, or its end: resumes the coroutine if it is suspended (the caller's last action).
+    bool complete()
+    {
+        m_completed = true;
+        if (m_handle)
+            m_handle.resume();
+        return true;
+    }
 
     TypedGenerator<T> *m_generator;
-    std::coroutine_handle<> m_handle;
+    std::coroutine_handle<> m_handle; // set once suspended
     std::optional<T> m_value;
     std::exception_ptr m_error;
+    bool m_completed = false;
 };
 
 //! What QCORO_FOREACH walks with: at a chunk (held by the generator), or at the end. On the owner thread.
@@ -270,7 +289,7 @@ template<typename T> TypedGenerator<T>::~TypedGenerator()
     if (NextChunk<T> *next = std::exchange(m_waitingNext, nullptr)) {
         next->m_error = std::make_exception_ptr(
             ShutdownError("QtOffload: the generator was destroyed while a next() was waiting"));
-        next->m_handle.resume();
+        next->complete();
     }
 }
 
@@ -287,65 +306,82 @@ template<typename T> template<typename Handler> void TypedGenerator<T>::onChunk(
     setHandlerReceiver(receiver);
 }
 
-template<typename T> bool TypedGenerator<T>::deliverChunk(QtGenerator *core)
+template<typename T> bool TypedGenerator<T>::deliverChunk(QtGenerator *core, bool mayTake)
 {
-    auto *self = static_cast<TypedGenerator *>(core);
-    return self->deliverTyped();
+    return static_cast<TypedGenerator *>(core)->deliverTyped(mayTake);
 }
 
-template<typename T> bool TypedGenerator<T>::deliverTyped()
+template<typename T> bool TypedGenerator<T>::deliverTyped(bool mayTake)
 {
-    if (NextChunk<T> *next = m_waitingNext) {
-        if (!next->tryComplete())
-            return false;
-        m_waitingNext = nullptr;
-        setNextWaiting(false);
-        next->m_handle.resume(); // may destroy this
-        return true;
+    if (m_inHand) {
+        const std::shared_ptr<T> chunk = m_inHand; // outlives this, if the call below destroys it
+        const HandOut to = std::exchange(m_inHandNext, handOutAfter(m_inHandNext));
+        if (m_inHandNext == HandOut::None)
+            m_inHand.reset();
+        return handOutTo(to, *chunk);
     }
+    if (isDone())
+        return m_waitingNext && completeNextAtEnd();
     std::optional<T> chunk;
-    if (!typedBuffer().take(chunk))
+    if (!mayTake || !typedBuffer().take(chunk))
         return false;
     chunkTaken();
-    handOut(*chunk);
-    return true;
+    const HandOut first = handOutAfter(HandOut::None);
+    if (first == HandOut::None)
+        return true; // nobody wants it any more (the receiver went): it is dropped, as a closed stream's are
+    const HandOut second = handOutAfter(first);
+    if (second != HandOut::None) {
+        m_inHand = std::make_shared<T>(std::move(*chunk));
+        m_inHandNext = second;
+        const std::shared_ptr<T> held = m_inHand; // outlives this, if the call below destroys it
+        return handOutTo(first, *held);
+    }
+    return handOutTo(first, *chunk);
 }
 
-template<typename T> void TypedGenerator<T>::handOut(const T &chunk)
+template<typename T> typename TypedGenerator<T>::HandOut TypedGenerator<T>::handOutAfter(HandOut done) const
 {
-    QPointer<QObject> self(this);
-    if (hasHandler()) {
-        m_handler(chunk);
-        if (!self)
-            return;
-    }
+    if (done < HandOut::Handler && hasHandler())
+        return HandOut::Handler;
     if constexpr (detail::ChunkReadyCarries<T>) {
-        if (wantsChunkReady())
-            Q_EMIT chunkReady(QVariant::fromValue(chunk));
+        if (done < HandOut::Signal && wantsChunkReady())
+            return HandOut::Signal; // a chunkReady connection sees pulled chunks too
     }
+    if (done < HandOut::Next && m_waitingNext)
+        return HandOut::Next;
+    return HandOut::None;
 }
 
-template<typename T> bool TypedGenerator<T>::tryTakeNext(std::optional<T> &out, std::exception_ptr &error)
+template<typename T> bool TypedGenerator<T>::handOutTo(HandOut to, T &chunk)
 {
-    setNextWaiting(m_waitingNext != nullptr); // pull mode from now on
-    startIfNeeded();
-    if (typedBuffer().take(out)) {
-        QPointer<QObject> self(this);
-        chunkTaken(); // pull mode refreshes buffered at each next()
-        if (self)
-            handOut(*out); // a chunkReady connection sees pulled chunks too
+    switch (to) {
+    case HandOut::Handler:
+        m_handler(chunk);
         return true;
+    case HandOut::Signal:
+        if constexpr (detail::ChunkReadyCarries<T>)
+            Q_EMIT chunkReady(QVariant::fromValue(chunk));
+        return true;
+    case HandOut::Next: {
+        NextChunk<T> *next = std::exchange(m_waitingNext, nullptr);
+        setNextWaiting(false);
+        next->m_value = std::move(chunk); // the last consumer, always
+        return next->complete();
     }
-    QPointer<QObject> self(this);
-    const detail::ChunkBufferBase::End end = finishIfEnded(); // may destroy this
-    if (!end.reached)
-        return false;
-    if (end.error && (!self || !m_errorRethrown)) {
-        if (self)
-            m_errorRethrown = true;
-        error = end.error;
+    case HandOut::None:
+        break;
     }
-    return true;
+    return false;
+}
+
+template<typename T> bool TypedGenerator<T>::completeNextAtEnd()
+{
+    NextChunk<T> *next = std::exchange(m_waitingNext, nullptr);
+    setNextWaiting(false);
+    const detail::ChunkBufferBase::End end = typedBuffer().end();
+    if (end.error && !std::exchange(m_errorRethrown, true))
+        next->m_error = end.error;
+    return next->complete();
 }
 
 namespace detail {

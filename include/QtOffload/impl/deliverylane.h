@@ -74,6 +74,14 @@ protected:
     void scheduleDeliveryIn(std::chrono::milliseconds delay);
     //! Which turn of the lane is running (nested turns count). Thread: the lane's, from deliverOne().
     quint64 currentTurn() const;
+    /*!
+      For a consumer's own call on the lane's thread (a next() that would
+      wait): runs deliverOne() now, as a turn would, until it has nothing
+      more. A turn's one check for a client destroyed by what it delivered
+      covers these deliveries too. Returns false when the client was
+      destroyed meanwhile.
+    */
+    bool deliverNow();
 
     /*!
       For a client whose object moves to another thread: takes it off its
