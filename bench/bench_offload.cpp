@@ -7,8 +7,11 @@
 // is timed (on a VM an idle thread's wake-up costs 40-100 us, a busy core's
 // 5-8 us, so one method's threads would change the other's figures).
 //
-// Usage: bench_offload [repetitions]             the whole table
-//        bench_offload --measure NAME [reps]    one method; prints its figures
+// Usage: bench_offload [--load N] [repetitions]             the whole table
+//        bench_offload [--load N] --measure NAME [reps]    one method; prints its figures
+// --load N runs N busy processes (a CPU-bound loop each) beside the
+// measurements, as on a user's desktop where a browser, a compile or an
+// indexer shares the cores; they end with this process.
 
 #include "roundtrip.h"
 
@@ -33,6 +36,7 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <thread>
 #include <utility>
@@ -821,12 +825,55 @@ void row(const char *what, const char *ours, double oursValue, const char *their
                 ratio);
 }
 
+//! N processes that each keep a core busy while they live.
+class BusyProcesses
+{
+public:
+    explicit BusyProcesses(int count)
+    {
+        for (int i = 0; i < count; ++i) {
+            auto process = std::make_unique<QProcess>();
+            process->start(QCoreApplication::applicationFilePath(), { QStringLiteral("--busy") });
+            if (!process->waitForStarted())
+                qFatal("bench_offload: a busy process did not start");
+            m_processes.push_back(std::move(process));
+        }
+    }
+    ~BusyProcesses()
+    {
+        for (const auto &process : m_processes) {
+            process->kill();
+            process->waitForFinished();
+        }
+    }
+    BusyProcesses(const BusyProcesses &) = delete;
+    BusyProcesses &operator=(const BusyProcesses &) = delete;
+
+private:
+    std::vector<std::unique_ptr<QProcess>> m_processes;
+};
+
+[[noreturn]] void keepACoreBusy()
+{
+    volatile quint64 state = 1;
+    for (;;)
+        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
 {
     QCoreApplication app(argc, argv);
-    const QStringList args = app.arguments();
+    QStringList args = app.arguments();
+    if (args.size() == 2 && args.at(1) == QStringLiteral("--busy"))
+        keepACoreBusy(); // one of the processes --load starts; killed by the one that started it
+    int load = 0;
+    if (const qsizetype at = args.indexOf(QStringLiteral("--load")); at > 0 && at + 1 < args.size()) {
+        load = std::max(0, args.at(at + 1).toInt());
+        args.remove(at, 2);
+    }
+    const BusyProcesses busy(load);
     if (args.size() >= 3 && args.at(1) == QStringLiteral("--measure")) {
         if (args.size() > 3)
             repetitions = std::max(1, args.at(3).toInt());
@@ -844,15 +891,17 @@ int main(int argc, char **argv)
     if (args.size() > 1)
         repetitions = std::max(1, args.at(1).toInt());
 
-    std::printf("QtOffload benchmarks: %s, %d cores, Qt %s, QCoro 0.8, g++ %d.%d, %s build, "
-                "median of %d runs after one warm-up, each method in a process of its own\n\n",
-                qPrintable(cpuModel()), QThread::idealThreadCount(), qVersion(), __GNUC__, __GNUC_MINOR__,
+    std::printf("QtOffload benchmarks: %s, %d cores, Qt %s, QCoro %s, g++ %d.%d, %s build, "
+                "median of %d runs after one warm-up, each method in a process of its own, "
+                "%d busy processes beside it\n\n",
+                qPrintable(cpuModel()), QThread::idealThreadCount(), qVersion(), QTOFFLOAD_BENCH_QCORO_VERSION,
+                __GNUC__, __GNUC_MINOR__,
 #if defined(NDEBUG)
                 "optimised (-O2)",
 #else
                 "debug",
 #endif
-                repetitions);
+                repetitions, load);
     std::printf("| what | QtOffload | Qt | ratio |\n|---|---|---|---|\n");
 
     const double burst = measureAlone("burst-threaded")[0];
