@@ -375,19 +375,22 @@ bool QtGenerator::deliverOne()
         if (start())
             return true;
     }
-    if (d->typedStep(this, false))
-        return true; // the rest of a chunk that goes to more than one consumer, paused or not
-    if (d->phase == Phase::Running && d->buffer->isPaused())
-        return false; // held: resume() schedules the next turn
-    if (d->consumption == QtGeneratorPrivate::Consumption::Pull)
-        return noteEndIfReached(); // e.g. closed with nobody awaiting: finished() still comes
-    if (d->consumption == QtGeneratorPrivate::Consumption::Push && d->phase == Phase::Running && !hasConsumer()) {
-        // The consumer left mid-stream: the rest waits for the next one, and
-        // the producer may fill the buffer meanwhile.
+    const bool held = d->phase == Phase::Running && d->buffer->isPaused();
+    const bool pulledOnly = d->consumption == QtGeneratorPrivate::Consumption::Pull;
+    const bool consumerLeft
+        = d->consumption == QtGeneratorPrivate::Consumption::Push && d->phase == Phase::Running && !hasConsumer();
+    // A chunk on its way to more than one consumer goes on whatever else holds the stream; a new one only when nothing
+    // does.
+    if (d->typedStep(this, !held && !pulledOnly && !consumerLeft))
+        return true;
+    if (held)
+        return false; // resume() schedules the next turn
+    if (consumerLeft) {
+        // The rest waits for the next consumer, and the producer may fill the buffer meanwhile.
         d->buffer->releaseDelivered();
         return false;
     }
-    return d->typedStep(this, true) || noteEndIfReached();
+    return noteEndIfReached(); // nothing buffered, or nobody awaiting a pulled one: finished() still comes
 }
 
 void QtGenerator::chunkTaken()

@@ -127,6 +127,8 @@ private:
     bool handOutTo(HandOut to, T &chunk);
     //! A waiting next() gets the end: an empty optional, and the producer's exception once.
     bool completeNextAtEnd();
+    //! The waiting next(), which no longer waits; back to pull mode with none waiting.
+    NextChunk<T> *takeWaitingNext();
     //! The core's buffer, which the typed handle made as a ChunkBuffer<T>.
     detail::ChunkBuffer<T> &typedBuffer() const noexcept
     {
@@ -363,8 +365,7 @@ template<typename T> bool TypedGenerator<T>::handOutTo(HandOut to, T &chunk)
             Q_EMIT chunkReady(QVariant::fromValue(chunk));
         return true;
     case HandOut::Next: {
-        NextChunk<T> *next = std::exchange(m_waitingNext, nullptr);
-        setNextWaiting(false);
+        NextChunk<T> *next = takeWaitingNext();
         next->m_value = std::move(chunk); // the last consumer, always
         return next->complete();
     }
@@ -374,10 +375,15 @@ template<typename T> bool TypedGenerator<T>::handOutTo(HandOut to, T &chunk)
     return false;
 }
 
+template<typename T> NextChunk<T> *TypedGenerator<T>::takeWaitingNext()
+{
+    setNextWaiting(false);
+    return std::exchange(m_waitingNext, nullptr);
+}
+
 template<typename T> bool TypedGenerator<T>::completeNextAtEnd()
 {
-    NextChunk<T> *next = std::exchange(m_waitingNext, nullptr);
-    setNextWaiting(false);
+    NextChunk<T> *next = takeWaitingNext();
     const detail::ChunkBufferBase::End end = typedBuffer().end();
     if (end.error && !std::exchange(m_errorRethrown, true))
         next->m_error = end.error;
