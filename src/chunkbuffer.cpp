@@ -92,7 +92,7 @@ bool ChunkBufferBase::waitForRoomLocked(std::unique_lock<std::mutex> &lock)
         producerSleepLocked(lock, [&] { return !m_paused; });
     if (m_state == State::Producing && m_outstanding >= capacity) {
         lock.unlock();
-        spinFor(producerSpin, SpinYield::GiveCore,
+        spinFor(producerSpin,
                 [&] { return m_outstanding.load(std::memory_order_relaxed) <= m_lowWater || closedForConsumer(); });
         lock.lock();
     }
@@ -164,7 +164,7 @@ void ChunkBufferBase::awaitPushBriefly() const noexcept
     const auto producing = [this] { return m_state.load(std::memory_order_relaxed) == State::Producing; };
     if (!producing())
         return;
-    spinFor(consumerSpin, SpinYield::KeepCore,
+    spinFor(consumerSpin,
             [&] { return m_pushedCount.load(std::memory_order_relaxed) != m_pushedWhenTaken || !producing(); });
 }
 

@@ -60,8 +60,7 @@ void Completion::wait(const WaitTarget &target, std::chrono::milliseconds timeou
     const bool forever = timeout == std::chrono::milliseconds::max();
     // Most calls into a live event loop come back within tens of microseconds:
     // a short spin skips the sleep and wake-up a futex wait would cost.
-    spinFor(std::chrono::microseconds(50), SpinYield::GiveCore,
-            [this] { return m_completed.load(std::memory_order_acquire); });
+    spinFor(std::chrono::microseconds(50), [this] { return m_completed.load(std::memory_order_acquire); });
     const auto deadline
         = forever ? std::chrono::steady_clock::time_point::max() : std::chrono::steady_clock::now() + timeout;
     std::unique_lock lock(m_mutex);

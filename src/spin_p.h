@@ -24,21 +24,16 @@ inline void cpuRelax() noexcept
 #endif
 }
 
-//! Whether a spin gives its core away now and then.
-enum class SpinYield {
-    //! For a worker waiting for another thread (a submitter, a consumer): on a machine whose
-    //! cores are all busy, the thread it waits for may need this very core.
-    GiveCore,
-    //! For a receiving thread inside its delivery turn (a GUI thread): giving the core away
-    //! there can cost it a whole time slice, which its timers and input would feel.
-    KeepCore,
-};
-
 /*!
-  Polls \a done for up to \a limit and returns whether it became true; with
-  SpinYield::GiveCore it yields every 32 polls.
+  Polls \a done for up to \a limit and returns whether it became true,
+  yielding every 32 polls: on a machine whose cores are all busy, the thread
+  it waits for may need this very core. Every spinner yields, the GUI
+  thread's wait for the next push too: without the yield, one CPU-bound
+  process beside bench_offload made the 1024-chunk stream 5x slower
+  (--measure stream-1024: 750-790 against 110-120 ns a chunk), for a stall while
+  streaming that the yield lengthens on a quiet machine only.
 */
-template<typename Done> bool spinFor(std::chrono::microseconds limit, SpinYield yield, Done done)
+template<typename Done> bool spinFor(std::chrono::microseconds limit, Done done)
 {
     const auto until = std::chrono::steady_clock::now() + limit;
     for (;;) {
@@ -49,8 +44,7 @@ template<typename Done> bool spinFor(std::chrono::microseconds limit, SpinYield 
         }
         if (std::chrono::steady_clock::now() >= until)
             return done();
-        if (yield == SpinYield::GiveCore)
-            QThread::yieldCurrentThread();
+        QThread::yieldCurrentThread();
     }
 }
 

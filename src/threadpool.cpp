@@ -265,8 +265,7 @@ void ThreadPoolPrivate::workerLoop()
 
 void ThreadPoolPrivate::spinForWork() const
 {
-    detail::spinFor(spinBeforeSleep, detail::SpinYield::GiveCore,
-                    [this] { return hasWork() || stopping.load(std::memory_order_relaxed); });
+    detail::spinFor(spinBeforeSleep, [this] { return hasWork() || stopping.load(std::memory_order_relaxed); });
 }
 
 void ThreadPoolPrivate::startWorker()
