@@ -47,11 +47,9 @@
 #include <QtOffload/errors.h>
 #include <QtOffload/impl/finishfuture.h>
 
+#include "deferredwakeups_p.h"
+#include "futureinternals_p.h"
 #include "tsan_p.h"
-
-#include <QtCore/QFutureInterface>
-#include <QtCore/QPromise>
-#include <QtCore/private/qfutureinterface_p.h>
 
 #include <functional>
 #include <utility>
@@ -59,30 +57,8 @@
 // QTOFFLOAD_QTBUG_118032 comes from src/CMakeLists.txt, for Qt before 6.10.
 
 namespace QtOffload::detail {
-struct FutureInternalsTag;
-} // namespace QtOffload::detail
-
-QT_BEGIN_NAMESPACE
-/*
-  QFutureInterfaceBase::d is private, and every specialisation of QPromise
-  is a friend of QFutureInterfaceBase ("template<class T> friend class
-  QPromise;" in qfutureinterface.h). An explicit specialisation for a type
-  of our own is ordinary, legal C++: it is a distinct class that inherits
-  nothing from the primary template, and this file is the only place that
-  names it.
-*/
-template<> class QPromise<QtOffload::detail::FutureInternalsTag>
-{
-public:
-    static QFutureInterfaceBasePrivate *privateOf(const QFutureInterfaceBase &future) noexcept { return future.d; }
-};
-QT_END_NAMESPACE
-
-namespace QtOffload::detail {
 
 namespace {
-using Internals = QPromise<FutureInternalsTag>;
-
 void carryCancellation(QFutureInterfaceBasePrivate *d, const QFutureInterfaceBase &future) noexcept
 {
     QMutexLocker lock(&d->m_mutex);
@@ -106,27 +82,46 @@ void finishFuture(QFutureInterfaceBase &future) noexcept
     // The worker's writes (the result, the exception) happen before any read
     // through the future; Qt's mutex, uninstrumented, does not tell TSan so.
     QTOFFLOAD_HAPPENS_BEFORE(&future);
-    QFutureInterfaceBasePrivate *const d = Internals::privateOf(future);
+    QFutureInterfaceBasePrivate *const d = futurePrivate(future);
     carryCancellation(d, future);
+    // Qt sends the Finished callout (a FutureWatch schedules its lane there)
+    // with the future's mutex held: the wake-up waits until it is released.
 #if defined(QTOFFLOAD_QTBUG_118032)
+    DeferredWakeUps wakeUps;
     QMutexLocker lock(&d->continuationMutex);
     if (future.isFinished())
         return; // finished before: its continuation, if any, has been run
     future.reportFinished();
     std::function<void(const QFutureInterfaceBase &)> continuation = std::exchange(d->continuation, nullptr);
+    lock.unlock();
+    QTOFFLOAD_HAPPENS_BEFORE(d); // see FutureWatch::deliverOne()
+    wakeUps.flush();
     if (!continuation)
         return;
-    lock.unlock();
     continuation(future);
     lock.relock();
     // As runContinuation() does: keep the continuation, and so its promise,
     // alive with the future unless cleanContinuation() came meanwhile.
     if (d->continuationState != QFutureInterfaceBasePrivate::Cleaned)
         d->continuation = std::move(continuation);
+    lock.unlock();
+    QTOFFLOAD_HAPPENS_BEFORE(d);
 #else
-    QFutureInterface<void> base(future);
-    base.reportFinished(); // reportFinished() + runContinuation(), race-free on these versions
+    {
+        const DeferredWakeUps wakeUps;
+        future.reportFinished(); // QFutureInterfaceBase's: the state and the callouts
+        QTOFFLOAD_HAPPENS_BEFORE(d); // see FutureWatch::deliverOne()
+    }
+    QFutureInterface<void>(future).reportFinished(); // finished already: runs the continuation only
+    QTOFFLOAD_HAPPENS_BEFORE(d);
 #endif
+}
+
+void releasingFuture(const QFutureInterfaceBase &future) noexcept
+{
+    QFutureInterfaceBasePrivate *const d = futurePrivate(future);
+    QTOFFLOAD_HAPPENS_BEFORE(d);
+    QTOFFLOAD_HAPPENS_AFTER(d);
 }
 
 } // namespace QtOffload::detail

@@ -42,8 +42,7 @@ QtJob::QtJob(const QFuture<void> &future, ResultReader readResult, QObject *pare
     connect(&d->progressWatcher, &QFutureWatcherBase::suspended, this, &QtJob::refreshPaused);
     connect(&d->progressWatcher, &QFutureWatcherBase::resumed, this, &QtJob::refreshPaused);
     d->progressWatcher.setFuture(future);
-    detail::FutureWatch::watch(future, this, detail::FutureWatch::Delivery::ThroughLane, true,
-                               [this](detail::FutureEnd) { end(); });
+    detail::watchFuture(future, this, true, [this](detail::FutureEnd) { end(); });
 }
 
 QtJob::~QtJob() = default;

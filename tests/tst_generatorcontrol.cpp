@@ -5,6 +5,7 @@
 
 #include <support/gate.h>
 
+#include <QtCore/QFutureWatcher>
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>
 

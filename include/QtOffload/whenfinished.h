@@ -27,9 +27,11 @@ QTOFFLOAD_EXPORT void warnNotDelivered(const QFutureInterfaceBase &future) noexc
   continuation twice, and crash, when another thread finishes the future at
   the moment then() attaches it (QTBUG-118032, fixed in Qt 6.10 and its
   backports; QtConcurrent::run(...).then(ctx, ...) shows it about once per
-  million back-to-back calls on a 2-core machine). whenFinished() goes
-  through a QFutureWatcher, which Qt 6.4 synchronises correctly, so it is
-  race-free for QtConcurrent's futures and a QPromise's alike.
+  million back-to-back calls on a 2-core machine). whenFinished() hears
+  the finish the way a QFutureWatcher does, under the future's own mutex,
+  so it is race-free for QtConcurrent's futures and a QPromise's alike; and
+  it takes one event-loop wake-up per batch of results, where a
+  QFutureWatcher takes one posted event per result.
 
   \a f takes one of:
   - the finished QFuture<T>: always called; result() rethrows the job's
@@ -70,8 +72,7 @@ template<typename T, typename F> void whenFinished(const QFuture<T> &future, QOb
             std::invoke(f, future.result());
         }
     };
-    detail::FutureWatch::watch(QFuture<void>(future), context, detail::FutureWatch::Delivery::ThroughLane, false,
-                               std::move(deliver));
+    detail::watchFuture(QFuture<void>(future), context, false, std::move(deliver));
 }
 
 } // namespace QtOffload

@@ -217,9 +217,7 @@ template<typename T> void observeFuture(QFuture<T> future, const std::shared_ptr
             completion->fail(std::current_exception());
         }
     };
-    auto *watch
-        = FutureWatch::watch(QFuture<void>(future), nullptr, FutureWatch::Delivery::Direct, true, std::move(complete));
-    completion->setWatcher(watch);
+    completion->setWatcher(watchFuture(QFuture<void>(future), nullptr, true, std::move(complete)));
 }
 
 //! What a completion filled from \a R yields: T for QFuture<T> and QCoro::Task<T>, else R.

@@ -21,4 +21,12 @@ namespace QtOffload::detail {
 */
 QTOFFLOAD_EXPORT void finishFuture(QFutureInterfaceBase &future) noexcept;
 
+/*!
+  Called by each holder of \a future just before it drops its reference:
+  whichever thread drops the last one, and so frees the results, comes after
+  every other holder's reads. The reference count that orders them lives in
+  uninstrumented Qt, so ThreadSanitizer is told (nothing in other builds).
+*/
+QTOFFLOAD_EXPORT void releasingFuture(const QFutureInterfaceBase &future) noexcept;
+
 } // namespace QtOffload::detail

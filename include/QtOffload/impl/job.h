@@ -71,6 +71,7 @@ public:
     ~FutureJob() override
     {
         finishControl(); // dropped without running: the relay still retires
+        releasingFuture(m_promise);
     }
     FutureJob(const FutureJob &) = delete;
     FutureJob &operator=(const FutureJob &) = delete;
