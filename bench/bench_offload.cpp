@@ -9,6 +9,8 @@
 //
 // Usage: bench_offload [--load N] [repetitions]             the whole table
 //        bench_offload [--load N] --measure NAME [reps]    one method; prints its figures
+//        bench_offload --load-table ROUNDS [reps]           the pairs that must hold under load, at 0, 1 and 2
+//                                                           busy processes, medians and ratios
 // --load N runs N busy processes (a CPU-bound loop each) beside the
 // measurements, as on a user's desktop where a browser, a compile or an
 // indexer shares the cores; they end with this process.
@@ -29,11 +31,13 @@
 #include <QtCore/QPromise>
 #include <QtCore/QSysInfo>
 #include <QtCore/QThread>
+#include <QtCore/QThreadPool>
 #include <QtCore/QTimer>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <climits>
 #include <cstdio>
 #include <functional>
 #include <memory>
@@ -152,10 +156,12 @@ template<typename Submit> std::vector<double> resultGrid(int jobs, Submit submit
     return { stall.longestGapMs(), stall.p99GapMs(), totalMs };
 }
 
-//! The grid with threaded() + whenFinished().
-std::vector<double> threadedGrid(int jobs, std::chrono::microseconds work)
+//! The grid with threaded() + whenFinished(), the pool's workers at \a priority.
+std::vector<double> threadedGrid(int jobs, std::chrono::microseconds work,
+                                 ThreadPool::ThreadPriority priority = ThreadPool::ThreadPriority::Normal)
 {
     ThreadPool pool(QThread::idealThreadCount(), QStringLiteral("bench"));
+    pool.setThreadPriority(priority);
     QObject context;
     auto job = threaded(&pool, [work](int i) {
         busyFor(work);
@@ -181,6 +187,65 @@ std::vector<double> concurrentGrid(int jobs, std::chrono::microseconds work)
             return i;
         }));
     });
+}
+
+/*!
+  The latency lane: a pool of idealThreadCount() threads gets twice as many
+  CPU-bound bulk jobs of 2 s as it has threads, so every thread is busy for
+  4 s; meanwhile a short interactive job is submitted every 10 ms for 3 s.
+  \a startBulk and \a startInteractive submit a job each. Returns the
+  interactive jobs' start delays (submission to start) at p50, p99 and the
+  longest, in ms.
+*/
+constexpr auto bulkJobLength = std::chrono::seconds(2);
+constexpr int interactiveJobs = 300;
+constexpr auto interactiveEvery = std::chrono::milliseconds(10);
+
+template<typename StartBulk, typename StartInteractive>
+std::vector<double> interactiveDelays(StartBulk startBulk, StartInteractive startInteractive)
+{
+    const int threads = QThread::idealThreadCount();
+    std::atomic<int> bulkDone { 0 };
+    for (int i = 0; i < 2 * threads; ++i) {
+        startBulk([&bulkDone] {
+            busyFor(bulkJobLength);
+            ++bulkDone;
+        });
+    }
+    std::vector<std::atomic<qint64>> delays(interactiveJobs);
+    std::atomic<int> interactiveDone { 0 };
+    auto next = Clock::now();
+    for (int i = 0; i < interactiveJobs; ++i, next += interactiveEvery) {
+        std::this_thread::sleep_until(next);
+        const auto submitted = Clock::now();
+        startInteractive([&delays, &interactiveDone, submitted, i] {
+            delays[i] = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - submitted).count();
+            ++interactiveDone;
+        });
+    }
+    while (interactiveDone.load() < interactiveJobs || bulkDone.load() < 2 * threads)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10)); // the pools' own waits differ: poll both alike
+    std::vector<double> sorted;
+    for (const auto &delay : delays)
+        sorted.push_back(double(delay.load()) / 1e6);
+    std::sort(sorted.begin(), sorted.end());
+    return { sorted[sorted.size() / 2], sorted[sorted.size() * 99 / 100], sorted.back() };
+}
+
+std::vector<double> interactiveOnThreadPool()
+{
+    ThreadPool pool(QThread::idealThreadCount(), QStringLiteral("bench"));
+    return interactiveDelays(
+        [&](std::function<void()> job) { pool.start(std::move(job)); },
+        [&](std::function<void()> job) { (void)pool.run(JobPriority::Interactive, std::move(job)); });
+}
+
+std::vector<double> interactiveOnQThreadPool()
+{
+    QThreadPool pool;
+    pool.setMaxThreadCount(QThread::idealThreadCount());
+    return interactiveDelays([&](std::function<void()> job) { pool.start(std::move(job)); },
+                             [&](std::function<void()> job) { pool.start(std::move(job), INT_MAX); });
 }
 
 /*!
@@ -775,7 +840,15 @@ const QMap<QByteArray, std::function<Figures()>> &methods()
           } },
         { "grid-100us-threaded", [] { return threadedGrid(4000, std::chrono::microseconds(100)); } },
         { "grid-100us-qtconcurrent", [] { return concurrentGrid(4000, std::chrono::microseconds(100)); } },
+        { "grid-100us-background",
+          [] { return threadedGrid(4000, std::chrono::microseconds(100), ThreadPool::ThreadPriority::Background); } },
+        { "grid-100us-idle",
+          [] { return threadedGrid(4000, std::chrono::microseconds(100), ThreadPool::ThreadPriority::Idle); } },
         { "grid-2ms-threaded", [] { return threadedGrid(1000, std::chrono::milliseconds(2)); } },
+        { "grid-2ms-background",
+          [] { return threadedGrid(1000, std::chrono::milliseconds(2), ThreadPool::ThreadPriority::Background); } },
+        { "interactive-threadpool", interactiveOnThreadPool },
+        { "interactive-qthreadpool", interactiveOnQThreadPool },
         { "grid-2ms-qtconcurrent", [] { return concurrentGrid(1000, std::chrono::milliseconds(2)); } },
         { "slow-consumer-generator", slowConsumerGenerator },
         { "slow-consumer-qpromise", slowConsumerPromise },
@@ -853,6 +926,83 @@ private:
     std::vector<std::unique_ptr<QProcess>> m_processes;
 };
 
+/*!
+  The figures that must hold on a busy machine too: each pair of methods at
+  0, 1 and 2 busy processes, in \a rounds rounds that alternate which of the
+  two goes first, each method in a process of its own (the median of
+  `repetitions` there). Prints the medians over the rounds and QtOffload's
+  time over Qt's: below 1, QtOffload is faster.
+*/
+void loadTable(int rounds)
+{
+    struct Pair
+    {
+        const char *what;
+        QByteArray ours;
+        QByteArray theirs;
+        double scale; // to the unit
+        const char *unit;
+        std::vector<int> loads;
+    };
+    const std::vector<Pair> pairs {
+        { ".then(context) round trip (threaded vs QtConcurrent::run)",
+          "then-threaded",
+          "then-qtconcurrent",
+          1e-3,
+          "us",
+          { 0, 1, 2 } },
+        { "whenFinished round trip (threaded vs QtConcurrent::run + QFutureWatcher)",
+          "whenfinished-threaded",
+          "whenfinished-qtconcurrent",
+          1e-3,
+          "us",
+          { 0, 1, 2 } },
+        { "200k jobs, per job (threaded vs QtConcurrent::run)",
+          "burst-threaded",
+          "burst-qtconcurrent",
+          1,
+          "ns",
+          { 0, 1 } },
+        { "1M ints, per item, maxSize 2 (generator vs QPromise stream)",
+          "stream-2",
+          "stream-promise",
+          1,
+          "ns",
+          { 0, 1 } },
+        { "1M ints, per item, maxSize 1024 (generator vs QPromise stream)",
+          "stream-1024",
+          "stream-promise",
+          1,
+          "ns",
+          { 0, 1 } },
+    };
+    std::printf("QtOffload under load: %s, %d cores, Qt %s, %d rounds alternating the two methods, each the median of "
+                "%d runs in a process of its own\n\n| what | busy processes | QtOffload | Qt | QtOffload's time / "
+                "Qt's |\n|---|---|---|---|---|\n",
+                qPrintable(cpuModel()), QThread::idealThreadCount(), qVersion(), rounds, repetitions);
+    for (int load = 0; load <= 2; ++load) {
+        const BusyProcesses busy(load);
+        for (const Pair &pair : pairs) {
+            if (std::find(pair.loads.begin(), pair.loads.end(), load) == pair.loads.end())
+                continue;
+            std::vector<double> ours;
+            std::vector<double> theirs;
+            for (int round = 0; round < rounds; ++round) {
+                if (round % 2 == 0)
+                    ours.push_back(measureAlone(pair.ours)[0]);
+                theirs.push_back(measureAlone(pair.theirs)[0]);
+                if (round % 2 != 0)
+                    ours.push_back(measureAlone(pair.ours)[0]);
+            }
+            const double oursMedian = median(ours) * pair.scale;
+            const double theirsMedian = median(theirs) * pair.scale;
+            std::printf("| %s | %d | %.2f %s | %.2f %s | %.2fx |\n", pair.what, load, oursMedian, pair.unit,
+                        theirsMedian, pair.unit, oursMedian / theirsMedian);
+            std::fflush(stdout);
+        }
+    }
+}
+
 [[noreturn]] void keepACoreBusy()
 {
     volatile quint64 state = 1;
@@ -886,6 +1036,11 @@ int main(int argc, char **argv)
         for (double figure : (*method)())
             std::printf("%.6g ", figure);
         std::printf("\n");
+        return 0;
+    }
+    if (args.size() >= 3 && args.at(1) == QStringLiteral("--load-table")) {
+        repetitions = args.size() > 3 ? std::max(1, args.at(3).toInt()) : 3;
+        loadTable(std::max(1, args.at(2).toInt()));
         return 0;
     }
     if (args.size() > 1)
@@ -951,8 +1106,21 @@ int main(int argc, char **argv)
     };
     gridRow("4,000 jobs of 100 us: threaded + whenFinished", measureAlone("grid-100us-threaded"));
     gridRow("4,000 jobs of 100 us: QtConcurrent::run + QFutureWatcher", measureAlone("grid-100us-qtconcurrent"));
+    gridRow("4,000 jobs of 100 us: threaded + whenFinished, ThreadPriority::Background",
+            measureAlone("grid-100us-background"));
+    gridRow("4,000 jobs of 100 us: threaded + whenFinished, ThreadPriority::Idle", measureAlone("grid-100us-idle"));
     gridRow("1,000 jobs of 2 ms: threaded + whenFinished", measureAlone("grid-2ms-threaded"));
+    gridRow("1,000 jobs of 2 ms: threaded + whenFinished, ThreadPriority::Background",
+            measureAlone("grid-2ms-background"));
     gridRow("1,000 jobs of 2 ms: QtConcurrent::run + QFutureWatcher", measureAlone("grid-2ms-qtconcurrent"));
+
+    std::printf("\n| a short job submitted every 10 ms for 3 s while 2 s CPU-bound jobs fill every thread (one run) "
+                "| start delay p50 | p99 | longest |\n|---|---|---|---|\n");
+    const auto delayRow = [](const char *what, const Figures &f) {
+        std::printf("| %s | %.2f ms | %.2f ms | %.2f ms |\n", what, f[0], f[1], f[2]);
+    };
+    delayRow("ThreadPool::run(JobPriority::Interactive, f)", measureAlone("interactive-threadpool"));
+    delayRow("QThreadPool::start(f, INT_MAX)", measureAlone("interactive-qthreadpool"));
 
     std::printf("\n| slow consumer: 60 chunks, 5 ms handler each, maxSize 64 (one run) | longest 1 ms timer gap "
                 "| total |\n|---|---|---|\n");

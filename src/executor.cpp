@@ -56,8 +56,16 @@ ThreadPool *Executor::threadPool() const noexcept
     return m_kind == Kind::Pool ? static_cast<ThreadPool *>(m_target.data()) : nullptr;
 }
 
+Executor Executor::withPriority(JobPriority priority) const
+{
+    Executor executor = *this;
+    executor.m_priority = priority;
+    return executor;
+}
+
 void Executor::submit(detail::JobPtr job) const
 {
+    job->priority = m_priority;
     switch (m_kind) {
     case Kind::DefaultPool: {
         ThreadPool *pool = ThreadPool::defaultPool();

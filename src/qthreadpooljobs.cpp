@@ -13,6 +13,7 @@
 #include <QtCore/QThreadPool>
 
 #include <algorithm>
+#include <limits>
 #include <mutex>
 #include <vector>
 
@@ -73,7 +74,9 @@ private:
 void startOnQThreadPool(QThreadPool *pool, JobPtr job)
 {
     atApplicationExit(stopQThreadPoolJobs); // before the application waits for its global pool
-    pool->start(new JobRunnable(std::move(job)));
+    // QThreadPool runs higher priorities first; Interactive goes ahead of every other priority.
+    const int priority = job->priority == JobPriority::Interactive ? std::numeric_limits<int>::max() : 0;
+    pool->start(new JobRunnable(std::move(job)), priority);
 }
 
 void stopQThreadPoolJobs()

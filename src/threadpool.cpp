@@ -4,6 +4,7 @@
 #include "jobthread_p.h"
 #include "spin_p.h"
 #include "threadpool_p.h"
+#include "threadpriority_p.h"
 
 #include <QtCore/QDebug>
 #include <QtCore/QThread>
@@ -30,8 +31,19 @@ public:
     {
     }
 
+    struct WorkerSlot;
+
     void submit(detail::JobPtr job);
     void workerLoop();
+    //! The reserved thread's loop: Interactive jobs only (see JobPriority).
+    void reservedLoop();
+    //! Runs \a job, taken from a queue under \a lock, with the lock released; counts its outcome.
+    void runJob(std::unique_lock<std::mutex> &lock, WorkerSlot &slot, detail::JobPtr job);
+    //! The next queued job for a worker, Interactive ones first (see interactiveInARow).
+    detail::JobPtr takeQueuedLocked(int &interactiveInARow);
+    bool hasQueuedLocked() const { return !queue.empty() || !interactiveQueue.empty(); }
+    //! Hands an Interactive job that found no idle worker to the reserved thread; false when it is busy.
+    bool wakeReservedThread();
     void monitorLoop();
     void startWorker();
     void spinForWork() const;
@@ -49,7 +61,8 @@ public:
     //! A job was submitted and has not started (or is about to be counted so).
     bool hasWork() const
     {
-        return submittedJobs.load(std::memory_order_relaxed) || queued.load(std::memory_order_relaxed) != 0;
+        return submittedJobs.load(std::memory_order_relaxed) || submittedInteractive.load(std::memory_order_relaxed)
+            || queued.load(std::memory_order_relaxed) != 0;
     }
     bool reserveThread(int cap);
     int hardThreadCap() const { return maxThreads * 4 + 16; }
@@ -70,13 +83,16 @@ public:
     // Each on a cache line of its own: the submitting thread and the workers
     // write them from different cores.
     alignas(64) std::atomic<detail::Job *> submittedJobs { nullptr };
+    // Interactive jobs, pushed the same way onto a list of their own.
+    alignas(64) std::atomic<detail::Job *> submittedInteractive { nullptr };
     alignas(64) std::atomic<int> submitting { 0 };
     std::atomic<bool> stopping { false };
     alignas(64) std::deque<detail::JobPtr> queue;
-    // queue.size(), for the readers that do not take the lock; only workers write it.
+    std::deque<detail::JobPtr> interactiveQueue;
+    // Both queues' sizes, for the readers that do not take the lock; only workers write it.
     std::atomic<qsizetype> queued { 0 };
 
-    std::vector<QThread *> threads; // every worker ever started and not yet joined
+    std::vector<QThread *> threads; // every worker ever started and not yet joined, the reserved thread too
     // What a worker runs, for shutdown()'s stop requests. The worker sets it
     // under the mutex as it takes a job; after the job it gives the job back
     // before destroying it, which waits while a shutdown has it claimed.
@@ -92,6 +108,15 @@ public:
     };
     std::vector<WorkerSlot *> workerSlots; // guarded by mutex, one per live worker
     QThread *monitor = nullptr;
+    // The reserved thread, under the mutex. Woken is a hand-over: a submit()
+    // that saw it Sleeping has its job taken by it, so a second Interactive
+    // job does not count on it before it is Busy again.
+    enum class ReservedState { NotStarted, Busy, Sleeping, Woken, Finished };
+    ReservedState reservedState = ReservedState::NotStarted;
+    std::condition_variable reservedCv;
+    // The workers' priority; each takes it on before its next job.
+    std::atomic<ThreadPool::ThreadPriority> threadPriority { ThreadPool::ThreadPriority::Normal };
+    const detail::BaseScheduling baseScheduling = detail::BaseScheduling::ofCurrentThread();
     std::atomic<bool> monitorStarted { false };
     std::atomic<bool> monitorMayBeIdle { false }; // the monitor waits for a starvation to begin
     // Written under the mutex, read by submit() without it.
@@ -146,6 +171,10 @@ ProcessPool &processPool()
     static ProcessPool instance;
     return instance;
 }
+
+// How many Interactive jobs in a row a worker takes while Normal jobs wait:
+// what bounds the delay a stream of Interactive jobs can cause Normal ones.
+constexpr int maxInteractiveInARow = 4;
 
 // How long an idle worker keeps looking for work before it sleeps. Long
 // enough to bridge the gap between jobs of a burst, short enough not to
@@ -203,21 +232,24 @@ void ThreadPoolPrivate::workerLoop()
 {
     const detail::RunningJobScope runningJob; // between jobs it runs no event loop either
     WorkerSlot slot;
+    ThreadPool::ThreadPriority priority = ThreadPool::ThreadPriority::Normal;
+    bool retiring = false; // it could not take on the pool's priority: it leaves when idle
     // Busy time is taken per stretch of back-to-back jobs, not per job: on a
     // virtual machine a clock read can cost as much as a trivial job.
     std::optional<Clock::time_point> busySince;
+    int interactiveInARow = 0;
     std::unique_lock lock(mutex, std::defer_lock);
     lockQuickly(lock);
     workerSlots.push_back(&slot);
     for (;;) {
-        if (queue.empty())
+        if (!hasQueuedLocked())
             takeSubmittedLocked();
-        if (queue.empty()) {
+        if (!hasQueuedLocked()) {
             if (busySince)
                 totalRunTime += Clock::now() - *std::exchange(busySince, std::nullopt);
             if (runningJobs == 0)
                 idleCv.notify_all();
-            if (shuttingDown || liveThreads.load() > maxThreads)
+            if (shuttingDown || retiring || liveThreads.load() > maxThreads)
                 break; // overflow threads leave as soon as they are idle
             spinning.fetch_add(1);
             lock.unlock();
@@ -225,14 +257,14 @@ void ThreadPoolPrivate::workerLoop()
             (void)takeSpinner(); // unless a claim took this spinner off already
             lockQuickly(lock);
             takeSubmittedLocked();
-            if (queue.empty()) {
+            if (!hasQueuedLocked()) {
                 if (shuttingDown)
                     break;
                 // Counted as sleeping before it looks at the list once more: a
                 // submit() that pushed before claims us under the mutex, which
                 // we hold until wait() releases it, and wakes us.
                 sleeping.fetch_add(1);
-                if (submittedJobs.load() == nullptr)
+                if (submittedJobs.load() == nullptr && submittedInteractive.load() == nullptr)
                     workCv.wait(lock);
                 if (wakeTickets > 0)
                     --wakeTickets; // a claim already took one sleeper off the count
@@ -241,26 +273,77 @@ void ThreadPoolPrivate::workerLoop()
                 continue;
             }
         }
-        detail::JobPtr job = std::move(queue.front());
-        queue.pop_front();
-        queued.store(qsizetype(queue.size()), std::memory_order_relaxed);
-        ++runningJobs;
-        ++jobsStarted;
-        slot.running.store(job.get(), std::memory_order_relaxed); // under the mutex, for shutdown()
-        lock.unlock();
-
+        detail::JobPtr job = takeQueuedLocked(interactiveInARow);
+        if (const auto wanted = threadPriority.load(std::memory_order_relaxed); wanted != priority) {
+            lock.unlock(); // a system call
+            retiring = !detail::applyThreadPriority(wanted, baseScheduling);
+            priority = wanted;
+            lockQuickly(lock);
+        }
         if (!busySince)
             busySince = Clock::now();
-        const detail::JobOutcome outcome = job->run();
-        slot.release(job.get());
-        job.reset();
-
-        lockQuickly(lock);
-        recordLocked(outcome);
+        runJob(lock, slot, std::move(job));
     }
     std::erase(workerSlots, &slot);
     --liveThreads;
     idleCv.notify_all();
+}
+
+void ThreadPoolPrivate::reservedLoop()
+{
+    const detail::RunningJobScope runningJob;
+    WorkerSlot slot;
+    // Started by whichever thread submitted, possibly a Background worker.
+    (void)detail::applyThreadPriority(ThreadPool::ThreadPriority::Normal, baseScheduling);
+    std::unique_lock lock(mutex);
+    workerSlots.push_back(&slot);
+    for (;;) {
+        takeSubmittedLocked();
+        if (!interactiveQueue.empty()) {
+            reservedState = ReservedState::Busy;
+            detail::JobPtr job = std::move(interactiveQueue.front());
+            interactiveQueue.pop_front();
+            queued.store(qsizetype(queue.size() + interactiveQueue.size()), std::memory_order_relaxed);
+            const auto start = Clock::now(); // Interactive jobs are few: a clock read each is cheap
+            runJob(lock, slot, std::move(job));
+            totalRunTime += Clock::now() - start;
+            continue;
+        }
+        if (runningJobs == 0)
+            idleCv.notify_all();
+        if (shuttingDown)
+            break;
+        // A submit() that pushed before sees Sleeping under the mutex, after this looked at the list.
+        reservedState = ReservedState::Sleeping;
+        reservedCv.wait(lock, [this] { return reservedState == ReservedState::Woken || shuttingDown; });
+    }
+    reservedState = ReservedState::Finished;
+    std::erase(workerSlots, &slot);
+    idleCv.notify_all();
+}
+
+void ThreadPoolPrivate::runJob(std::unique_lock<std::mutex> &lock, WorkerSlot &slot, detail::JobPtr job)
+{
+    ++runningJobs;
+    ++jobsStarted;
+    slot.running.store(job.get(), std::memory_order_relaxed); // under the mutex, for shutdown()
+    lock.unlock();
+    const detail::JobOutcome outcome = job->run();
+    slot.release(job.get());
+    job.reset();
+    lockQuickly(lock);
+    recordLocked(outcome);
+}
+
+detail::JobPtr ThreadPoolPrivate::takeQueuedLocked(int &interactiveInARow)
+{
+    const bool interactive = !interactiveQueue.empty() && (queue.empty() || interactiveInARow < maxInteractiveInARow);
+    interactiveInARow = interactive ? interactiveInARow + 1 : 0;
+    std::deque<detail::JobPtr> &from = interactive ? interactiveQueue : queue;
+    detail::JobPtr job = std::move(from.front());
+    from.pop_front();
+    queued.store(qsizetype(queue.size() + interactiveQueue.size()), std::memory_order_relaxed);
+    return job;
 }
 
 void ThreadPoolPrivate::spinForWork() const
@@ -281,13 +364,17 @@ void ThreadPoolPrivate::startWorker()
 
 void ThreadPoolPrivate::takeSubmittedLocked()
 {
-    detail::Job *newestFirst = submittedJobs.exchange(nullptr, std::memory_order_acquire);
-    detail::Job *oldestFirst = nullptr;
-    while (newestFirst)
-        oldestFirst = std::exchange(newestFirst, std::exchange(newestFirst->nextSubmitted, oldestFirst));
-    while (oldestFirst)
-        queue.emplace_back(std::exchange(oldestFirst, std::exchange(oldestFirst->nextSubmitted, nullptr)));
-    queued.store(qsizetype(queue.size()), std::memory_order_relaxed);
+    const auto takeList = [](std::atomic<detail::Job *> &list, std::deque<detail::JobPtr> &into) {
+        detail::Job *newestFirst = list.exchange(nullptr, std::memory_order_acquire);
+        detail::Job *oldestFirst = nullptr;
+        while (newestFirst)
+            oldestFirst = std::exchange(newestFirst, std::exchange(newestFirst->nextSubmitted, oldestFirst));
+        while (oldestFirst)
+            into.emplace_back(std::exchange(oldestFirst, std::exchange(oldestFirst->nextSubmitted, nullptr)));
+    };
+    takeList(submittedJobs, queue);
+    takeList(submittedInteractive, interactiveQueue);
+    queued.store(qsizetype(queue.size() + interactiveQueue.size()), std::memory_order_relaxed);
 }
 
 bool ThreadPoolPrivate::reserveThread(int cap)
@@ -309,12 +396,16 @@ void ThreadPoolPrivate::submit(detail::JobPtr job)
         throw ShutdownError("QtOffload: ThreadPool \"" + name.toStdString()
                             + "\" is shutting down and takes no more jobs");
     }
+    const bool interactive = job->priority == JobPriority::Interactive;
+    std::atomic<detail::Job *> &list = interactive ? submittedInteractive : submittedJobs;
     detail::Job *raw = job.release();
-    raw->nextSubmitted = submittedJobs.load(std::memory_order_relaxed);
-    while (!submittedJobs.compare_exchange_weak(raw->nextSubmitted, raw))
+    raw->nextSubmitted = list.load(std::memory_order_relaxed);
+    while (!list.compare_exchange_weak(raw->nextSubmitted, raw))
         ;
     submitting.fetch_sub(1);
     if (claimIdleWorker())
+        return;
+    if (interactive && wakeReservedThread())
         return;
     if (reserveThread(maxThreads))
         startWorker();
@@ -337,6 +428,35 @@ bool ThreadPoolPrivate::claimIdleWorker()
     }
     workCv.notify_one();
     return true;
+}
+
+bool ThreadPoolPrivate::wakeReservedThread()
+{
+    std::unique_lock lock(mutex);
+    switch (reservedState) {
+    case ReservedState::NotStarted: {
+        if (shuttingDown)
+            return false;
+        reservedState = ReservedState::Busy; // it looks at the list before it first sleeps
+        auto *thread = QThread::create([this] { reservedLoop(); });
+        thread->setObjectName(QStringLiteral("QtOffload pool %1 interactive").arg(name));
+        threads.push_back(thread);
+        lock.unlock();
+        thread->start();
+        return true;
+    }
+    case ReservedState::Sleeping:
+        reservedState = ReservedState::Woken;
+        lock.unlock();
+        reservedCv.notify_one();
+        return true;
+    case ReservedState::Woken:
+        return true; // it empties the Interactive queue before it sleeps again
+    case ReservedState::Busy:
+    case ReservedState::Finished:
+        return false; // busy: a worker may be free sooner
+    }
+    return false;
 }
 
 bool ThreadPoolPrivate::takeSpinner()
@@ -411,6 +531,8 @@ QStringList ThreadPoolPrivate::shutdown(std::chrono::milliseconds timeout)
         shuttingDown = true;
         takeSubmittedLocked();
         dropped.swap(queue);
+        std::ranges::move(interactiveQueue, std::back_inserter(dropped));
+        interactiveQueue.clear();
         queued.store(0, std::memory_order_relaxed);
         cancelled += qint64(dropped.size());
     }
@@ -420,9 +542,13 @@ QStringList ThreadPoolPrivate::shutdown(std::chrono::milliseconds timeout)
     requestStopOfRunningJobs();
     workCv.notify_all();
     monitorCv.notify_all();
+    reservedCv.notify_all();
 
     std::unique_lock lock(mutex);
-    const auto done = [this] { return liveThreads.load() == 0; };
+    const auto done = [this] {
+        return liveThreads.load() == 0
+            && (reservedState == ReservedState::NotStarted || reservedState == ReservedState::Finished);
+    };
     if (timeout == Forever)
         idleCv.wait(lock, done);
     else
@@ -507,6 +633,7 @@ ThreadPool::~ThreadPool()
             d->stopping.store(true);
         }
         d->workCv.notify_all();
+        d->reservedCv.notify_all();
         (void)d.release();
         return;
     }
@@ -523,7 +650,7 @@ ThreadPool::Statistics ThreadPool::statistics() const
     Statistics stats;
     stats.threads = d->liveThreads.load();
     d->takeSubmittedLocked();
-    stats.queued = qint64(d->queue.size());
+    stats.queued = qint64(d->queue.size() + d->interactiveQueue.size());
     // Every job accepted is queued, running, or was counted when it ended.
     stats.submitted = d->succeeded + d->failed + d->cancelled + stats.queued + d->runningJobs;
     stats.succeeded = d->succeeded;
@@ -550,6 +677,14 @@ void ThreadPool::setStarvationTimeout(std::chrono::milliseconds timeout)
         d->starvationTimeout = timeout;
     }
     d->monitorCv.notify_all();
+}
+
+ThreadPool::ThreadPriority ThreadPool::threadPriority() const noexcept { return d->threadPriority.load(); }
+
+void ThreadPool::setThreadPriority(ThreadPriority priority)
+{
+    if (d->threadPriority.exchange(priority) != priority)
+        Q_EMIT threadPriorityChanged(priority);
 }
 
 void ThreadPool::submit(detail::JobPtr job) { d->submit(std::move(job)); }

@@ -308,16 +308,17 @@ private Q_SLOTS:
 
     void testQtJobPauses()
     {
-        std::atomic<int> steps { 0 };
-        QtJob *job = QtJob::watch(threaded([&](JobControl &control) {
+        // Shared with the job: a cancelled QtJob finishes at once, while the body may still take a step.
+        auto steps = std::make_shared<std::atomic<int>>(0);
+        QtJob *job = QtJob::watch(threaded([steps](JobControl &control) {
                                       while (!control.isStopRequested()) {
                                           control.suspendIfRequested();
-                                          steps.fetch_add(1);
+                                          steps->fetch_add(1);
                                       }
                                   })(),
                                   this);
         QSignalSpy paused(job, &QtJob::pausedChanged);
-        QTRY_VERIFY_WITH_TIMEOUT(steps.load() > 0, deadlineMs);
+        QTRY_VERIFY_WITH_TIMEOUT(steps->load() > 0, deadlineMs);
         job->pause();
         QVERIFY(job->isPaused());
         job->resume();

@@ -48,6 +48,14 @@ public:
     */
     ThreadPool *threadPool() const noexcept;
 
+    /*!
+      This executor with its jobs submitted at \a priority (see JobPriority);
+      an executor's priority is JobPriority::Normal unless this set it.
+    */
+    [[nodiscard]] Executor withPriority(JobPriority priority) const;
+    //! The priority its jobs are submitted with.
+    JobPriority priority() const noexcept { return m_priority; }
+
 private:
     friend struct detail::SubmitAccess;
     /*!
@@ -59,6 +67,7 @@ private:
 
     enum class Kind { DefaultPool, Pool, QtPool, Separate };
     Kind m_kind = Kind::DefaultPool;
+    JobPriority m_priority = JobPriority::Normal;
     QPointer<QObject> m_target;
     QString m_name;
 };

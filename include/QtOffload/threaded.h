@@ -43,6 +43,16 @@ public:
             return submitCall(m_executor, m_fn, std::forward<Args>(args)...);
     }
 
+    /*!
+      This wrapper with its jobs submitted at \a priority:
+      threaded(f).withPriority(JobPriority::Interactive)(args...) starts
+      ahead of the pool's Normal jobs (see JobPriority).
+    */
+    [[nodiscard]] ThreadedCall withPriority(JobPriority priority) const
+    {
+        return ThreadedCall(m_executor.withPriority(priority), m_fn);
+    }
+
 private:
     Executor m_executor;
     Fn m_fn;

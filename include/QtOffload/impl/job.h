@@ -14,6 +14,7 @@
 #include <QtOffload/contextvar.h>
 #include <QtOffload/impl/finishfuture.h>
 #include <QtOffload/jobcontrol.h>
+#include <QtOffload/jobpriority.h>
 #include <QtOffload/stoptoken.h>
 
 #include <QtCore/QFuture>
@@ -43,6 +44,8 @@ public:
 
     //! The next job in an executor's lock-free submission list; the executor's to use.
     Job *nextSubmitted = nullptr;
+    //! Set before submission: where the executor queues it.
+    JobPriority priority = JobPriority::Normal;
 };
 using JobPtr = std::unique_ptr<Job>;
 
@@ -217,6 +220,19 @@ template<typename T> struct IsQFuture<QFuture<T>> : std::true_type
 struct SubmitAccess
 {
     template<typename Target> static void submit(Target &target, JobPtr job) { target.submit(std::move(job)); }
+};
+
+//! A target (a ThreadPool) whose jobs are submitted with \a priority.
+template<typename Target> struct PrioritizedTarget
+{
+    Target &target;
+    JobPriority priority;
+
+    void submit(JobPtr job) const
+    {
+        job->priority = priority;
+        SubmitAccess::submit(target, std::move(job));
+    }
 };
 
 //! f(StopToken, args...) is how \a Fn is called: it is handed a stop token first.
