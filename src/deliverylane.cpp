@@ -189,40 +189,10 @@ private:
     QBasicTimer m_delay;
 };
 
-namespace {
-// The wake-ups claimed on this thread inside DeferredWakeUps, not posted yet.
-// Its address tells the batch apart in DeliveryLane::m_held.
-thread_local std::vector<std::shared_ptr<DeliveryLane>> *t_deferredWakeUps = nullptr;
-} // namespace
-
-DeferredWakeUps::DeferredWakeUps()
-    : m_outermost(t_deferredWakeUps == nullptr)
-{
-    if (m_outermost)
-        t_deferredWakeUps = &m_lanes;
-}
-
-DeferredWakeUps::~DeferredWakeUps()
-{
-    flush();
-    if (m_outermost)
-        t_deferredWakeUps = nullptr;
-}
-
-void DeferredWakeUps::flush()
-{
-    if (!m_outermost)
-        return;
-    t_deferredWakeUps = nullptr; // posting now
-    for (const std::shared_ptr<DeliveryLane> &lane : std::exchange(m_lanes, {}))
-        lane->releaseHeld(&m_lanes);
-    t_deferredWakeUps = &m_lanes;
-}
-
 void DeliveryLane::schedule(LaneClient *client)
 {
     std::unique_lock lock(m_mutex);
-    if (t_deferredWakeUps)
+    if (DeferredWakeUps::currentBatch())
         holdLocked(client);
     else if (scheduleLocked(client))
         wakeUp(lock);
@@ -236,14 +206,15 @@ void DeliveryLane::holdLocked(LaneClient *client)
     if (client->m_scheduled)
         return;
     client->m_scheduled = true;
-    m_held.push_back({ t_deferredWakeUps, client });
+    m_held.push_back({ DeferredWakeUps::currentBatch(), client });
     heldByThisThread();
 }
 
 void DeliveryLane::heldByThisThread()
 {
-    if (t_deferredWakeUps->empty() || t_deferredWakeUps->back().get() != this)
-        t_deferredWakeUps->push_back(shared_from_this());
+    DeferredWakeUps::holdUntilReleased(shared_from_this(), [](void *lane, const void *batch) {
+        static_cast<DeliveryLane *>(lane)->releaseHeld(batch);
+    });
 }
 
 bool DeliveryLane::scheduleLocked(LaneClient *client)
@@ -261,7 +232,7 @@ bool DeliveryLane::scheduleLocked(LaneClient *client)
 
 void DeliveryLane::wakeUp(std::unique_lock<std::mutex> &lock)
 {
-    if (t_deferredWakeUps) {
+    if (DeferredWakeUps::currentBatch()) {
         m_wakeHeld = true;
         heldByThisThread();
         return;

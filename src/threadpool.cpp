@@ -365,6 +365,8 @@ void ThreadPoolPrivate::startWorker()
 void ThreadPoolPrivate::takeSubmittedLocked()
 {
     const auto takeList = [](std::atomic<detail::Job *> &list, std::deque<detail::JobPtr> &into) {
+        if (!list.load(std::memory_order_relaxed))
+            return; // a read of a line nobody writes costs nothing, an exchange takes it from the submitter
         detail::Job *newestFirst = list.exchange(nullptr, std::memory_order_acquire);
         detail::Job *oldestFirst = nullptr;
         while (newestFirst)
