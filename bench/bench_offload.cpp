@@ -158,7 +158,7 @@ template<typename Submit> std::vector<double> resultGrid(int jobs, Submit submit
 
 //! The grid with threaded() + whenFinished(), the pool's workers at \a priority.
 std::vector<double> threadedGrid(int jobs, std::chrono::microseconds work,
-                                 ThreadPool::ThreadPriority priority = ThreadPool::ThreadPriority::Normal)
+                                 ThreadPriority priority = ThreadPriority::Normal)
 {
     ThreadPool pool(QThread::idealThreadCount(), QStringLiteral("bench"));
     pool.setThreadPriority(priority);
@@ -841,12 +841,11 @@ const QMap<QByteArray, std::function<Figures()>> &methods()
         { "grid-100us-threaded", [] { return threadedGrid(4000, std::chrono::microseconds(100)); } },
         { "grid-100us-qtconcurrent", [] { return concurrentGrid(4000, std::chrono::microseconds(100)); } },
         { "grid-100us-background",
-          [] { return threadedGrid(4000, std::chrono::microseconds(100), ThreadPool::ThreadPriority::Background); } },
-        { "grid-100us-idle",
-          [] { return threadedGrid(4000, std::chrono::microseconds(100), ThreadPool::ThreadPriority::Idle); } },
+          [] { return threadedGrid(4000, std::chrono::microseconds(100), ThreadPriority::Background); } },
+        { "grid-100us-idle", [] { return threadedGrid(4000, std::chrono::microseconds(100), ThreadPriority::Idle); } },
         { "grid-2ms-threaded", [] { return threadedGrid(1000, std::chrono::milliseconds(2)); } },
         { "grid-2ms-background",
-          [] { return threadedGrid(1000, std::chrono::milliseconds(2), ThreadPool::ThreadPriority::Background); } },
+          [] { return threadedGrid(1000, std::chrono::milliseconds(2), ThreadPriority::Background); } },
         { "interactive-threadpool", interactiveOnThreadPool },
         { "interactive-qthreadpool", interactiveOnQThreadPool },
         { "grid-2ms-qtconcurrent", [] { return concurrentGrid(1000, std::chrono::milliseconds(2)); } },

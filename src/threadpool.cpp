@@ -115,7 +115,7 @@ public:
     ReservedState reservedState = ReservedState::NotStarted;
     std::condition_variable reservedCv;
     // The workers' priority; each takes it on before its next job.
-    std::atomic<ThreadPool::ThreadPriority> threadPriority { ThreadPool::ThreadPriority::Normal };
+    std::atomic<ThreadPriority> threadPriority { ThreadPriority::Normal };
     const detail::BaseScheduling baseScheduling = detail::BaseScheduling::ofCurrentThread();
     std::atomic<bool> monitorStarted { false };
     std::atomic<bool> monitorMayBeIdle { false }; // the monitor waits for a starvation to begin
@@ -232,7 +232,7 @@ void ThreadPoolPrivate::workerLoop()
 {
     const detail::RunningJobScope runningJob; // between jobs it runs no event loop either
     WorkerSlot slot;
-    ThreadPool::ThreadPriority priority = ThreadPool::ThreadPriority::Normal;
+    ThreadPriority priority = ThreadPriority::Normal;
     bool retiring = false; // it could not take on the pool's priority: it leaves when idle
     // Busy time is taken per stretch of back-to-back jobs, not per job: on a
     // virtual machine a clock read can cost as much as a trivial job.
@@ -273,13 +273,15 @@ void ThreadPoolPrivate::workerLoop()
                 continue;
             }
         }
-        detail::JobPtr job = takeQueuedLocked(interactiveInARow);
         if (const auto wanted = threadPriority.load(std::memory_order_relaxed); wanted != priority) {
+            // Before a job is taken: a taken job is counted as running, and waitForDone() must not miss it.
             lock.unlock(); // a system call
             retiring = !detail::applyThreadPriority(wanted, baseScheduling);
             priority = wanted;
             lockQuickly(lock);
+            continue; // the queues may have changed meanwhile
         }
+        detail::JobPtr job = takeQueuedLocked(interactiveInARow);
         if (!busySince)
             busySince = Clock::now();
         runJob(lock, slot, std::move(job));
@@ -294,7 +296,7 @@ void ThreadPoolPrivate::reservedLoop()
     const detail::RunningJobScope runningJob;
     WorkerSlot slot;
     // Started by whichever thread submitted, possibly a Background worker.
-    (void)detail::applyThreadPriority(ThreadPool::ThreadPriority::Normal, baseScheduling);
+    (void)detail::applyThreadPriority(ThreadPriority::Normal, baseScheduling);
     std::unique_lock lock(mutex);
     workerSlots.push_back(&slot);
     for (;;) {
@@ -681,7 +683,7 @@ void ThreadPool::setStarvationTimeout(std::chrono::milliseconds timeout)
     d->monitorCv.notify_all();
 }
 
-ThreadPool::ThreadPriority ThreadPool::threadPriority() const noexcept { return d->threadPriority.load(); }
+ThreadPriority ThreadPool::threadPriority() const noexcept { return d->threadPriority.load(); }
 
 void ThreadPool::setThreadPriority(ThreadPriority priority)
 {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// What ThreadPool::ThreadPriority means on each platform. On Linux a
+// What ThreadPriority means on each platform. On Linux a
 // normal (SCHED_OTHER) thread's QThread::setPriority() changes nothing, so
 // the kernel's own per-thread knobs are used: the scheduling policy and the
 // nice value, both of which Linux keeps per thread.
@@ -28,7 +28,7 @@ BaseScheduling BaseScheduling::ofCurrentThread() noexcept
     return { errno == 0 ? nice : 0 };
 }
 
-bool applyThreadPriority(ThreadPool::ThreadPriority priority, BaseScheduling base) noexcept
+bool applyThreadPriority(ThreadPriority priority, BaseScheduling base) noexcept
 {
     // Background is SCHED_BATCH at the lowest nice level: a batch thread
     // does not preempt a thread that was running when it wakes, and at nice
@@ -39,13 +39,13 @@ bool applyThreadPriority(ThreadPool::ThreadPriority priority, BaseScheduling bas
     int policy = SCHED_OTHER;
     int nice = base.nice;
     switch (priority) {
-    case ThreadPool::ThreadPriority::Normal:
+    case ThreadPriority::Normal:
         break;
-    case ThreadPool::ThreadPriority::Background:
+    case ThreadPriority::Background:
         policy = SCHED_BATCH;
         nice = 19;
         break;
-    case ThreadPool::ThreadPriority::Idle:
+    case ThreadPriority::Idle:
         policy = SCHED_IDLE;
         break;
     }
@@ -60,23 +60,23 @@ bool applyThreadPriority(ThreadPool::ThreadPriority priority, BaseScheduling bas
 
 BaseScheduling BaseScheduling::ofCurrentThread() noexcept { return {}; }
 
-bool applyThreadPriority(ThreadPool::ThreadPriority priority, BaseScheduling) noexcept
+bool applyThreadPriority(ThreadPriority priority, BaseScheduling) noexcept
 {
     QThread *thread = QThread::currentThread();
     switch (priority) {
-    case ThreadPool::ThreadPriority::Normal:
+    case ThreadPriority::Normal:
         thread->setPriority(QThread::NormalPriority);
         break;
-    case ThreadPool::ThreadPriority::Background:
+    case ThreadPriority::Background:
         thread->setPriority(QThread::LowPriority);
         break;
-    case ThreadPool::ThreadPriority::Idle:
+    case ThreadPriority::Idle:
         thread->setPriority(QThread::IdlePriority);
         break;
     }
 #if QT_VERSION >= QT_VERSION_CHECK(6, 9, 0)
-    thread->setServiceLevel(priority == ThreadPool::ThreadPriority::Normal ? QThread::QualityOfService::Auto
-                                                                           : QThread::QualityOfService::Eco);
+    thread->setServiceLevel(priority == ThreadPriority::Normal ? QThread::QualityOfService::Auto
+                                                               : QThread::QualityOfService::Eco);
 #endif
     return true;
 }

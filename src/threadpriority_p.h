@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include <QtOffload/threadpool.h>
+#include <QtOffload/priority.h>
 
 namespace QtOffload::detail {
 
@@ -22,6 +22,6 @@ struct BaseScheduling
   when the system refuses it: on Linux an unprivileged thread may lower its
   priority but not raise it again.
 */
-bool applyThreadPriority(ThreadPool::ThreadPriority priority, BaseScheduling base) noexcept;
+bool applyThreadPriority(ThreadPriority priority, BaseScheduling base) noexcept;
 
 } // namespace QtOffload::detail

@@ -2,7 +2,7 @@
 // The latency lane (JobPriority::Interactive) and the workers' thread priority.
 
 #include <QtOffload/executor.h>
-#include <QtOffload/jobpriority.h>
+#include <QtOffload/priority.h>
 #include <QtOffload/threaded.h>
 #include <QtOffload/threadpool.h>
 
@@ -30,6 +30,7 @@ using namespace std::chrono_literals;
 using QtOffload::Executor;
 using QtOffload::JobPriority;
 using QtOffload::ThreadPool;
+using QtOffload::ThreadPriority;
 
 namespace {
 
@@ -62,6 +63,43 @@ public:
 private:
     mutable std::mutex m_mutex;
     QStringList m_labels;
+};
+
+/*!
+  A pool of one worker with that worker and the reserved thread both held by
+  a job, so that a test can arrange the queues behind them. Opens both
+  before the pool goes, whatever a failed check left held.
+*/
+struct HeldPool
+{
+    explicit HeldPool(const QString &name)
+        : pool(1, name)
+    {
+        pool.setStarvationTimeout(QtOffload::Forever); // no overflow thread may take a queued job
+    }
+    ~HeldPool()
+    {
+        worker.openAll();
+        reserved.openAll();
+    }
+    HeldPool(const HeldPool &) = delete;
+    HeldPool &operator=(const HeldPool &) = delete;
+
+    //! Starts the two holding jobs; false when they did not start.
+    bool hold()
+    {
+        heldWorker = pool.run(worker.job());
+        if (!worker.started.tryAcquire())
+            return false;
+        heldReserved = pool.run(JobPriority::Interactive, reserved.job());
+        return reserved.started.tryAcquire();
+    }
+
+    JobGate worker;
+    JobGate reserved;
+    QFuture<bool> heldWorker;
+    QFuture<bool> heldReserved;
+    ThreadPool pool; // last: destroyed first, once the gates are open
 };
 
 QString currentThreadName() { return QThread::currentThread()->objectName(); }
@@ -155,25 +193,16 @@ void tst_JobPriority::testInteractiveJobStartsWhileBulkJobsFillThePool()
 
 void tst_JobPriority::testIdleWorkerTakesInteractiveJobsFirst()
 {
-    ThreadPool pool(1, QStringLiteral("order"));
-    pool.setStarvationTimeout(QtOffload::Forever);
-    JobGate worker;
-    JobGate reserved;
-    const auto openAll = qScopeGuard([&] {
-        worker.openAll();
-        reserved.openAll();
-    });
-    (void)pool.run(worker.job());
-    QVERIFY(worker.started.tryAcquire());
-    (void)pool.run(JobPriority::Interactive, reserved.job()); // holds the reserved thread
-    QVERIFY(reserved.started.tryAcquire());
+    HeldPool held(QStringLiteral("order"));
+    QVERIFY(held.hold());
+    ThreadPool &pool = held.pool;
 
     RunOrder order;
     (void)pool.run(order.job(QStringLiteral("N1")));
     (void)pool.run(order.job(QStringLiteral("N2")));
     (void)pool.run(JobPriority::Interactive, order.job(QStringLiteral("I1")));
     QFuture<void> last = pool.run(JobPriority::Interactive, order.job(QStringLiteral("I2")));
-    worker.open.release();
+    held.worker.open.release();
     QVERIFY(pool.waitForDone(0ms) == false);
     QTRY_COMPARE_WITH_TIMEOUT(order.labels().size(), 4, waitMs);
     QCOMPARE(order.labels(),
@@ -183,25 +212,16 @@ void tst_JobPriority::testIdleWorkerTakesInteractiveJobsFirst()
 
 void tst_JobPriority::testInteractiveJobsCannotStarveNormalOnes()
 {
-    ThreadPool pool(1, QStringLiteral("bound"));
-    pool.setStarvationTimeout(QtOffload::Forever);
-    JobGate worker;
-    JobGate reserved;
-    const auto openAll = qScopeGuard([&] {
-        worker.openAll();
-        reserved.openAll();
-    });
-    (void)pool.run(worker.job());
-    QVERIFY(worker.started.tryAcquire());
-    (void)pool.run(JobPriority::Interactive, reserved.job());
-    QVERIFY(reserved.started.tryAcquire());
+    HeldPool held(QStringLiteral("bound"));
+    QVERIFY(held.hold());
+    ThreadPool &pool = held.pool;
 
     RunOrder order;
     (void)pool.run(order.job(QStringLiteral("N1")));
     (void)pool.run(order.job(QStringLiteral("N2")));
     for (int i = 1; i <= 10; ++i)
         (void)pool.run(JobPriority::Interactive, order.job(QStringLiteral("I%1").arg(i)));
-    worker.open.release();
+    held.worker.open.release();
     QTRY_COMPARE_WITH_TIMEOUT(order.labels().size(), 12, waitMs);
     // Four Interactive jobs in a row at most while Normal ones wait.
     QCOMPARE(order.labels(),
@@ -261,18 +281,9 @@ void tst_JobPriority::testQThreadPoolStartsInteractiveJobsFirst()
 
 void tst_JobPriority::testShutdownCancelsQueuedInteractiveJobsAndJoinsTheReservedThread()
 {
-    ThreadPool pool(1, QStringLiteral("stop"));
-    pool.setStarvationTimeout(QtOffload::Forever);
-    JobGate worker;
-    JobGate reserved;
-    const auto openAll = qScopeGuard([&] {
-        worker.openAll();
-        reserved.openAll();
-    });
-    QFuture<bool> held = pool.run(worker.job());
-    QVERIFY(worker.started.tryAcquire());
-    QFuture<bool> heldInteractive = pool.run(JobPriority::Interactive, reserved.job());
-    QVERIFY(reserved.started.tryAcquire());
+    HeldPool held(QStringLiteral("stop"));
+    QVERIFY(held.hold());
+    ThreadPool &pool = held.pool;
     QFuture<void> queued = pool.run(JobPriority::Interactive, [] {});
 
     QStringList busy = pool.shutdown(0ms);
@@ -283,31 +294,22 @@ void tst_JobPriority::testShutdownCancelsQueuedInteractiveJobsAndJoinsTheReserve
     QVERIFY(queued.isCanceled());
     QVERIFY_THROWS_EXCEPTION(QtOffload::ShutdownError, (void)pool.run(JobPriority::Interactive, [] {}));
 
-    worker.openAll();
-    reserved.openAll();
+    held.worker.openAll();
+    held.reserved.openAll();
     QCOMPARE(pool.shutdown(), QStringList());
-    QVERIFY(held.result());
-    QVERIFY(heldInteractive.result());
+    QVERIFY(held.heldWorker.result());
+    QVERIFY(held.heldReserved.result());
     QCOMPARE(pool.statistics().cancelled, 1);
 }
 
 void tst_JobPriority::testWaitForDoneWaitsForTheReservedThread()
 {
-    ThreadPool pool(1, QStringLiteral("done"));
-    pool.setStarvationTimeout(QtOffload::Forever);
-    JobGate worker;
-    JobGate reserved;
-    const auto openAll = qScopeGuard([&] {
-        worker.openAll();
-        reserved.openAll();
-    });
-    (void)pool.run(worker.job());
-    QVERIFY(worker.started.tryAcquire());
-    (void)pool.run(JobPriority::Interactive, reserved.job());
-    QVERIFY(reserved.started.tryAcquire());
-    worker.open.release();
+    HeldPool held(QStringLiteral("done"));
+    QVERIFY(held.hold());
+    ThreadPool &pool = held.pool;
+    held.worker.open.release();
     QVERIFY(!pool.waitForDone(50ms)); // the reserved thread still runs its job
-    reserved.open.release();
+    held.reserved.open.release();
     QVERIFY(pool.waitForDone(std::chrono::milliseconds(waitMs)));
     QCOMPARE(pool.statistics().succeeded, 2);
 }
@@ -315,16 +317,15 @@ void tst_JobPriority::testWaitForDoneWaitsForTheReservedThread()
 void tst_JobPriority::testThreadPriorityProperty()
 {
     ThreadPool pool(1);
-    QCOMPARE(pool.threadPriority(), ThreadPool::ThreadPriority::Normal);
+    QCOMPARE(pool.threadPriority(), ThreadPriority::Normal);
     QSignalSpy changed(&pool, &ThreadPool::threadPriorityChanged);
-    pool.setThreadPriority(ThreadPool::ThreadPriority::Background);
-    pool.setThreadPriority(ThreadPool::ThreadPriority::Background);
+    pool.setThreadPriority(ThreadPriority::Background);
+    pool.setThreadPriority(ThreadPriority::Background);
     QCOMPARE(changed.size(), 1);
-    QCOMPARE(changed.at(0).at(0).value<ThreadPool::ThreadPriority>(), ThreadPool::ThreadPriority::Background);
-    QCOMPARE(pool.property("threadPriority").value<ThreadPool::ThreadPriority>(),
-             ThreadPool::ThreadPriority::Background);
-    QVERIFY(pool.setProperty("threadPriority", QVariant::fromValue(ThreadPool::ThreadPriority::Idle)));
-    QCOMPARE(pool.threadPriority(), ThreadPool::ThreadPriority::Idle);
+    QCOMPARE(changed.at(0).at(0).value<ThreadPriority>(), ThreadPriority::Background);
+    QCOMPARE(pool.property("threadPriority").value<ThreadPriority>(), ThreadPriority::Background);
+    QVERIFY(pool.setProperty("threadPriority", QVariant::fromValue(ThreadPriority::Idle)));
+    QCOMPARE(pool.threadPriority(), ThreadPriority::Idle);
     QCOMPARE(changed.size(), 2);
 }
 
@@ -339,18 +340,18 @@ void tst_JobPriority::testWorkersTakeOnThreadPriority()
     };
     QCOMPARE(schedulingOfAJob().policy, SCHED_OTHER);
 
-    pool.setThreadPriority(ThreadPool::ThreadPriority::Background);
+    pool.setThreadPriority(ThreadPriority::Background);
     const Scheduling background = schedulingOfAJob();
     QCOMPARE(background.policy, SCHED_BATCH);
     QCOMPARE(background.nice, 19);
 
-    pool.setThreadPriority(ThreadPool::ThreadPriority::Idle);
+    pool.setThreadPriority(ThreadPriority::Idle);
     QCOMPARE(schedulingOfAJob().policy, SCHED_IDLE);
 
     // Back to Normal: a worker the system lets raise its priority does so at
     // once; one it does not runs this job low, leaves when idle, and the next
     // job starts a new thread at the pool's base priority.
-    pool.setThreadPriority(ThreadPool::ThreadPriority::Normal);
+    pool.setThreadPriority(ThreadPriority::Normal);
     Scheduling normal = schedulingOfAJob();
     if (normal.policy != SCHED_OTHER) {
         QTRY_COMPARE_WITH_TIMEOUT(pool.statistics().threads, 0, waitMs);
@@ -364,7 +365,7 @@ void tst_JobPriority::testReservedThreadKeepsNormalPriority()
 {
     ThreadPool pool(1);
     pool.setStarvationTimeout(QtOffload::Forever);
-    pool.setThreadPriority(ThreadPool::ThreadPriority::Idle);
+    pool.setThreadPriority(ThreadPriority::Idle);
     JobGate worker;
     const auto openWorker = qScopeGuard([&] { worker.openAll(); });
     QFuture<Scheduling> held = pool.run([&worker] {
@@ -386,7 +387,7 @@ void tst_JobPriority::testAWorkerThatCannotRaiseItsPriorityLeavesForANewOne()
     const Scheduling base = currentScheduling();
     std::optional<WithoutSysNice> unprivileged(std::in_place);
     ThreadPool pool(1, QStringLiteral("raise"));
-    pool.setThreadPriority(ThreadPool::ThreadPriority::Background);
+    pool.setThreadPriority(ThreadPriority::Background);
     const auto run = [&pool](auto job) {
         auto future = pool.run(job);
         return waitForFinished(future) ? future.result() : decltype(future.result()) {};
@@ -398,7 +399,7 @@ void tst_JobPriority::testAWorkerThatCannotRaiseItsPriorityLeavesForANewOne()
 
     // Threads started from here on may start at the base priority: they inherit the submitter's.
     unprivileged.reset();
-    pool.setThreadPriority(ThreadPool::ThreadPriority::Normal);
+    pool.setThreadPriority(ThreadPriority::Normal);
     QCOMPARE(run(currentScheduling).nice, 19); // it could not raise itself: this job runs low
     QTRY_COMPARE_WITH_TIMEOUT(pool.statistics().threads, 0, waitMs); // and it left when idle
     const Scheduling normal = run(currentScheduling);

@@ -3,6 +3,7 @@
 
 #include <QtOffload/errors.h>
 #include <QtOffload/impl/job.h>
+#include <QtOffload/priority.h>
 
 #include <QtCore/QObject>
 #include <QtCore/QStringList>
@@ -21,7 +22,8 @@ class ThreadPoolPrivate;
   lock-free: it never waits for the workers' lock. An idle worker spins
   briefly before it sleeps, so a burst of small jobs does not pay a wake-up
   per job; a spinning worker yields its core now and then, so the thread
-  that submits is not starved. Jobs start in the order they were submitted.
+  that submits is not starved. Jobs start in the order they were submitted,
+  Interactive ones ahead of the others (see Latency below).
 
   The futures the pool hands out are safe to then() on Qt 6.4, whose
   QFuture::then() can otherwise run a continuation twice when the future
@@ -46,24 +48,10 @@ class QTOFFLOAD_EXPORT ThreadPool : public QObject
     Q_OBJECT
     Q_PROPERTY(int maxThreadCount READ maxThreadCount CONSTANT)
     Q_PROPERTY(QString name READ name CONSTANT)
-    Q_PROPERTY(ThreadPriority threadPriority READ threadPriority WRITE setThreadPriority NOTIFY threadPriorityChanged)
+    Q_PROPERTY(QtOffload::ThreadPriority threadPriority READ threadPriority WRITE setThreadPriority NOTIFY
+                   threadPriorityChanged)
 
 public:
-    /*!
-      What the scheduler gives the pool's workers against the program's other
-      threads, the GUI thread above all. On Linux QThread::setPriority() does
-      nothing for normal threads, so the pool uses what the kernel honours.
-    */
-    enum class ThreadPriority {
-        Normal, //!< as the thread that made the pool
-        //! Linux: SCHED_BATCH at nice 19, the workers give the core up to any other thread that wants it;
-        //! elsewhere QThread::LowPriority, and from Qt 6.9 QThread::QualityOfService::Eco
-        Background,
-        //! Linux: SCHED_IDLE, runs only when a core would otherwise idle; elsewhere QThread::IdlePriority (and Eco)
-        Idle,
-    };
-    Q_ENUM(ThreadPriority)
-
     //! What the pool did so far, for monitoring and tests.
     struct Statistics
     {
@@ -198,7 +186,7 @@ public:
 
 Q_SIGNALS:
     //! threadPriority() changed, to \a priority.
-    void threadPriorityChanged(QtOffload::ThreadPool::ThreadPriority priority);
+    void threadPriorityChanged(QtOffload::ThreadPriority priority);
 
 private:
     friend struct detail::SubmitAccess;

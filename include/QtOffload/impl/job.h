@@ -14,7 +14,7 @@
 #include <QtOffload/contextvar.h>
 #include <QtOffload/impl/finishfuture.h>
 #include <QtOffload/jobcontrol.h>
-#include <QtOffload/jobpriority.h>
+#include <QtOffload/priority.h>
 #include <QtOffload/stoptoken.h>
 
 #include <QtCore/QFuture>

@@ -1,7 +1,13 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <QtOffload/qtoffloadglobal.h>
+
+#include <QtCore/QObject>
+
 namespace QtOffload {
+
+Q_NAMESPACE_EXPORT(QTOFFLOAD_EXPORT)
 
 /*!
   How soon a job must start: what a user waits for (a tooltip, a preview, a
@@ -28,5 +34,22 @@ enum class JobPriority {
     Normal, //!< in submission order with the pool's other Normal jobs
     Interactive, //!< ahead of Normal jobs, on the reserved thread when no worker is free
 };
+Q_ENUM_NS(JobPriority)
+
+/*!
+  What the scheduler gives a pool's workers against the program's other
+  threads, the GUI thread above all (ThreadPool::threadPriority). On Linux
+  QThread::setPriority() does nothing for normal threads, so the pool uses
+  what the kernel honours.
+*/
+enum class ThreadPriority {
+    Normal, //!< as the thread that made the pool
+    //! Linux: SCHED_BATCH at nice 19, the workers give the core up to any other thread that wants it;
+    //! elsewhere QThread::LowPriority, and from Qt 6.9 QThread::QualityOfService::Eco
+    Background,
+    //! Linux: SCHED_IDLE, runs only when a core would otherwise idle; elsewhere QThread::IdlePriority (and Eco)
+    Idle,
+};
+Q_ENUM_NS(ThreadPriority)
 
 } // namespace QtOffload
