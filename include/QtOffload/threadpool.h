@@ -8,6 +8,9 @@
 #include <QtCore/QObject>
 #include <QtCore/QStringList>
 
+// co_await on the QFutures the pool and the wrappers hand out, with this header alone.
+#include <qcoro/qcorofuture.h>
+
 #include <chrono>
 #include <memory>
 

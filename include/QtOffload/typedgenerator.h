@@ -11,6 +11,9 @@
 #include <QtOffload/generator.h>
 #include <QtOffload/impl/producer.h>
 
+// QCORO_FOREACH over a generator, with this header alone.
+#include <qcoro/qcoroasyncgenerator.h>
+
 #include <coroutine>
 #include <exception>
 #include <functional>

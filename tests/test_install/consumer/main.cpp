@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: MIT
 // Built against the installed package only: the umbrella header, the
-// threaded wrappers, QCoro awaiting and the Entrypoint must all work from
-// there. Built with Qt's default settings (keywords on, no QStringBuilder),
-// unlike the module's own targets.
+// threaded wrappers, QCoro awaiting (co_await on a future, QCORO_FOREACH over
+// a generator) and the Entrypoint must all work from there, with no QCoro
+// header of its own. Built with Qt's default settings (keywords on, no
+// QStringBuilder), unlike the module's own targets.
 
 #include <QtOffload/QtOffload>
-
-#include <QCoro/QCoroFuture>
-#include <QCoro/QCoroTask>
 
 #include <QtCore/QThread>
 
@@ -19,6 +17,15 @@ QCoro::Task<QString> work()
 {
     const int doubled = co_await QtOffload::threaded([](int x) { return x * 2; })(21);
     const QString where = co_await QtOffload::threadedSeparate([] { return QThread::currentThread()->objectName(); })();
+    auto numbers = QtOffload::threadedIterable(
+        [](QtOffload::Sink<int> &out) {
+            for (int i = 0; i < 3 && out.yield(i); ++i) { }
+        },
+        2)();
+    int sum = 0;
+    QCORO_FOREACH(int n, *numbers) { sum += n; }
+    if (sum != 0 + 1 + 2)
+        co_return QStringLiteral("QCORO_FOREACH summed %1, not 3").arg(sum);
     co_return QStringLiteral("threaded=%1 separate=%2").arg(doubled).arg(where);
 }
 
