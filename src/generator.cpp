@@ -77,6 +77,7 @@ public:
     quint64 progressTurn = 0; // the lane turn that delivered progress last
     quint64 progressDeferredTurn = 0; // the turn that asked for the next one for a newer report
     bool changingLane = false; // between the ThreadChange event and the first event in the new thread
+    bool deliveringForNext = false; // the steps run at once for a next() (deliverNow())
     // Made inside a job and not moved yet: its thread runs no event loop. Read by consumers on any thread.
     std::atomic<bool> stranded { false };
 };
@@ -339,8 +340,15 @@ bool QtGenerator::start()
 
 bool QtGenerator::deliverNow()
 {
+    Q_D(QtGenerator);
     // Between moveToThread() and the first event in the new thread the old lane still holds it: the join delivers.
-    return d_func()->changingLane || LaneClient::deliverNow();
+    if (d->changingLane)
+        return true;
+    d->deliveringForNext = true;
+    const bool alive = LaneClient::deliverNow();
+    if (alive)
+        d->deliveringForNext = false;
+    return alive;
 }
 
 // deliver: one lane turn's share. Each step brings the state up to date
@@ -354,6 +362,13 @@ bool QtGenerator::deliverOne()
     using Phase = QtGeneratorPrivate::Phase;
     if (d->phase == Phase::Created)
         d->phase = Phase::Idle; // from now on a consumer that connects starts the producer at once
+    if (d->deliveringForNext && d->consumption != QtGeneratorPrivate::Consumption::PullWaiting) {
+        // The next() that ran these steps has its chunk or its end, and its
+        // coroutine has not seen it yet: what follows (the end's signals
+        // above all) comes in a lane turn, after it, not before.
+        d->buffer->scheduleConsumer();
+        return false;
+    }
     if (d->notices != 0) {
         announceNext();
         return true;

@@ -844,6 +844,33 @@ private Q_SLOTS:
         QVERIFY2(*yielded <= 3 + 2 + 1, qPrintable(QString::number(*yielded)));
     }
 
+    void testCloseAfterTheLastChunkWinsOverAFailureNotYetAnnounced()
+    {
+        // The producer has yielded its last chunk and thrown before the
+        // consumer pulls that chunk; the consumer closes on it. As when the
+        // producer throws just after the close: Closed, no errorOccurred.
+        auto thrown = std::make_shared<Gate>();
+        auto generator = threadedIterable(
+            [thrown](Sink<int> &out) {
+                for (int i = 0; i < 3; ++i)
+                    (void)out.yield(i);
+                thrown->release();
+                throw std::runtime_error("after the last chunk");
+            },
+            8)();
+        QSignalSpy errors(generator.get(), &QtGenerator::errorOccurred);
+        QSignalSpy finished(generator.get(), &QtGenerator::finished);
+        QCOMPARE(pull(generator.get(), 1), sequence(1)); // starts the producer
+        QVERIFY(thrown->tryAcquire(1, waitMs));
+        QCOMPARE(next(generator.get()), std::optional<int>(1));
+        QCOMPARE(next(generator.get()), std::optional<int>(2));
+        QFuture<void> closed = generator->close();
+        QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, waitMs);
+        QVERIFY(closed.isFinished());
+        QCOMPARE(errors.size(), 0);
+        QCOMPARE(generator->endReason(), QtGenerator::EndReason::Closed);
+    }
+
     void testCloseTwiceGivesFinishedFuture()
     {
         auto probe = std::make_shared<ProducerProbe>();
@@ -1072,7 +1099,8 @@ private Q_SLOTS:
         QVERIFY(buffered.isEmpty()); // pull mode: refreshed at next() only
 
         QCOMPARE(pull(generator.get(), 3), sequence(3, 1));
-        QCOMPARE(buffered.size(), 3);
+        // Each after its chunk, in a lane turn once the consumer has seen the chunk.
+        QTRY_COMPARE_WITH_TIMEOUT(buffered.size(), 3, waitMs);
         QCOMPARE(buffered.at(0).first().value<qsizetype>(), qsizetype(2));
         QCOMPARE(buffered.at(1).first().value<qsizetype>(), qsizetype(1));
         QCOMPARE(buffered.at(2).first().value<qsizetype>(), qsizetype(0));
