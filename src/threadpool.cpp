@@ -41,6 +41,8 @@ public:
     void runJob(std::unique_lock<std::mutex> &lock, WorkerSlot &slot, detail::JobPtr job);
     //! The next queued job for a worker, Interactive ones first (see interactiveInARow).
     detail::JobPtr takeQueuedLocked(int &interactiveInARow);
+    //! The first job of \a from, one of the two queues; keeps queued up to date.
+    detail::JobPtr popLocked(std::deque<detail::JobPtr> &from);
     bool hasQueuedLocked() const { return !queue.empty() || !interactiveQueue.empty(); }
     //! Hands an Interactive job that found no idle worker to the reserved thread; false when it is busy.
     bool wakeReservedThread();
@@ -303,9 +305,7 @@ void ThreadPoolPrivate::reservedLoop()
         takeSubmittedLocked();
         if (!interactiveQueue.empty()) {
             reservedState = ReservedState::Busy;
-            detail::JobPtr job = std::move(interactiveQueue.front());
-            interactiveQueue.pop_front();
-            queued.store(qsizetype(queue.size() + interactiveQueue.size()), std::memory_order_relaxed);
+            detail::JobPtr job = popLocked(interactiveQueue);
             const auto start = Clock::now(); // Interactive jobs are few: a clock read each is cheap
             runJob(lock, slot, std::move(job));
             totalRunTime += Clock::now() - start;
@@ -341,7 +341,11 @@ detail::JobPtr ThreadPoolPrivate::takeQueuedLocked(int &interactiveInARow)
 {
     const bool interactive = !interactiveQueue.empty() && (queue.empty() || interactiveInARow < maxInteractiveInARow);
     interactiveInARow = interactive ? interactiveInARow + 1 : 0;
-    std::deque<detail::JobPtr> &from = interactive ? interactiveQueue : queue;
+    return popLocked(interactive ? interactiveQueue : queue);
+}
+
+detail::JobPtr ThreadPoolPrivate::popLocked(std::deque<detail::JobPtr> &from)
+{
     detail::JobPtr job = std::move(from.front());
     from.pop_front();
     queued.store(qsizetype(queue.size() + interactiveQueue.size()), std::memory_order_relaxed);
